@@ -1,0 +1,1 @@
+"""Plugin system and built-in plugins."""
