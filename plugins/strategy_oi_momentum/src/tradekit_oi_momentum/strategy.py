@@ -58,10 +58,10 @@ class OiMomentumStrategy:
         day = context.session.day.isoformat()
         if state is None or state.get("day") != day:
             step = _Step(new_state(day))
-            step.logs.append(f"{NAME}: new day {day}")
+            step.logs.append(f"new day {day}")
         else:
             step = _Step(state)
-            step.logs.append(f"{NAME}: resumed {day}: {self._summary(step.state)}")
+            step.logs.append(f"resumed {day}: {self._summary(step.state)}")
         chain = self._chain_for(context)
         if chain is None:
             step.logs.append(f"no {self.config.underlying} options expiring on or after {day} in today's instruments")
