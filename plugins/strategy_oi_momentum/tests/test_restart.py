@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -80,6 +81,8 @@ def test_full_day_known_decisions():
     assert any(line.startswith("exit filled: SELL 75 NIFTY 25900 PUT @ 30.90 END_OF_DAY P&L -0.32%") for line in logs)
     assert [b.rule for b in h.blocks()] == ["OUTSIDE_WINDOW", "IN_POSITION", "IN_POSITION", "OUTSIDE_WINDOW"]
     assert h.state["entries_today"] == 2 and h.state["position"] is None
+    readable = logs + [b.reason for b in h.blocks()]
+    assert not [line for line in readable if re.search(r"\b(CE|PE)\b", line)]  # CALL/PUT only
 
 
 def _boundaries() -> list[int]:
