@@ -53,6 +53,7 @@ class EngineSettings:
     store_id: str
     live: bool = False  # live and real-time runs commit every step
     opening_cash: Decimal | None = None  # day 1 capital when the account is new
+    fresh: bool = False  # start the strategy's day over (only allowed without open positions)
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -126,14 +127,15 @@ class Engine:
     def run(self) -> DayResult:
         self._open_day()
         record = self.book.strategies.get((self.account, self.strategy.name))
-        saved = record.state if record is not None and record.day == self.session.day else None
-        watermark = record.ts if saved is not None and record is not None else None
+        today = record is not None and record.day == self.session.day
+        watermark = record.ts if today and record is not None else None
+        saved = record.state if today and record is not None and not self.settings.fresh else None
         self.result.resumed = saved is not None
         now = max(self.clock.now(), watermark or self.session.open)
         self.clock.sleep_until(now)
         self._recover_orders()
         decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
-        if saved is not None:
+        if saved is not None and watermark is not None:
             self.log(f"resumed from checkpoint at {watermark.astimezone(self._tz):%H:%M:%S}", now)
         self._apply(decision, now, checkpoint=True)
         self._settle(now)
@@ -324,6 +326,7 @@ class Engine:
             self.log(f"cancel of {order.client_order_id} refused: {error}", now)
             return
         self._record(OrderCancelled(ts=now, account=self.account, client_order_id=order.client_order_id, reason=reason), durable=True)
+        self.log(f"order {order.client_order_id} cancelled ({reason})", now)
 
     def _modify(self, order: Order, now: datetime, *, stop_price: Decimal | None = None, quantity: int | None = None,
                 reason: str | None = None) -> None:

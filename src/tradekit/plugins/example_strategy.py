@@ -112,7 +112,8 @@ class ExampleStrategy:
         return Decision(
             state=state,
             intents=(Enter(target, Side.BUY, state["quantity"], signal_price=candle.close, stop_price=stop),),
-            logs=(f"entry signal: candle {candle.ts:%H:%M} rose {move:.2%}, stop {stop:.2f}",),
+            logs=(f"entry signal: candle {candle.ts.astimezone(ZoneInfo(context.session.timezone)):%H:%M} rose {move:.2%}, "
+                  f"stop {stop:.2f}",),
         )
 
     def on_quotes(self, context: StrategyContext, quotes: Mapping[InstrumentId, Quote], state: State) -> Decision:

@@ -267,6 +267,10 @@ class DuckDBStore:
         """Read-only SQL for reports and listings."""
         return self._connection.execute(sql, list(params)).fetchall()
 
+    def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._connection.execute(sql, list(params))
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._connection.execute(sql, list(params)).df()
 
