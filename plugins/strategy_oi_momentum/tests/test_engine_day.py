@@ -188,3 +188,39 @@ def test_engine_kill_mid_trade_and_restart_gives_the_same_day(market_root: Path,
                    for l in lines)
     finally:
         store.close()
+
+
+def test_cli_tradekit_run_paper_day_from_the_data_directory(market_root: Path, tmp_path: Path):
+    """``tradekit run --broker paper --strategy oi-momentum`` as a user types it, config from tradekit.toml."""
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "tradekit.toml").write_text("[strategies.oi-momentum]\nmax_entries_per_day = 3\n")
+    tradekit = Path(sys.executable).with_name("tradekit")
+    base = [str(tradekit), "--home", str(home)]
+    run = subprocess.run([*base, "run", "--broker", "paper", "--strategy", "oi-momentum", "--data", str(market_root)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "max call OI 35,123,625 @ 26000, max put OI 17,592,275 @ 26000 -> PUT" in run.stdout
+    assert "3 trades closed" in run.stdout
+    listed = subprocess.run([*base, "trades", "--json"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    reasons = [row["exit_reason"] for row in json.loads(listed.stdout)]
+    assert reasons == ["TRAILING_STOP", "OI_STOP", "END_OF_DAY"]
+
+
+def test_cli_bad_strategy_config_names_the_key(tmp_path: Path):
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "tradekit.toml").write_text("[strategies.oi-momentum]\ntrail_pct = 120\n")
+    tradekit = Path(sys.executable).with_name("tradekit")
+    run = subprocess.run([str(tradekit), "--home", str(home), "run", "--broker", "paper", "--strategy", "oi-momentum"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "strategies.oi-momentum.trail_pct: must be below 100, got 120" in run.stderr
