@@ -183,3 +183,30 @@ def test_adopts_a_position_the_book_holds_when_state_is_fresh():
     assert h.state["entries_today"] == 1
     h.quote("09:51", last=22.0)
     assert [e.reason for e in h.exits()] == ["INITIAL_STOP"]
+
+
+def test_fill_before_start_leaves_an_empty_state_alone():
+    """The engine may settle fills found at the broker before start() (recovery): nothing to corrupt."""
+    h = Harness()
+    from tradekit.model import Fill
+
+    fill = Fill("B1", "paper:test", P25900, Side.SELL, 75, Decimal("31"), at("09:50"))
+    d = h.strategy.on_fill(h.context(at("09:50")), fill, Order("B1", "paper:test", P25900, Side.SELL, 75), {})
+    assert d.state == {} and d.intents == ()
+    assert "arrived before the strategy started" in d.logs[0]
+
+
+def test_candles_without_saved_state_start_the_day_fresh():
+    h = Harness()
+    h.set(26000, "CALL", oi=35_123_625)
+    h.state = {}
+    h.candle("09:15", spot=25946.95)
+    assert h.state["direction"] == "PUT" and h.state["strike"] == "25900"
+    assert "no saved state for today: starting the day fresh" in h.logs()
+
+
+def test_candle_batch_without_the_held_contract_skips_the_candle_check_quietly():
+    h = Harness()
+    entered(h)
+    d = h.strategy.on_candles(h.context(at("09:40")), {}, h.state)
+    assert d.intents == () and d.logs == ()

@@ -22,10 +22,14 @@ from tradekit.ports.strategy import Decision, State, StrategyContext, Subscripti
 from tradekit_oi_momentum.chain import Chain, build_chain, choose_direction, contract_label, format_oi, format_strike
 from tradekit_oi_momentum.chain import trading_strike as nearest_otm
 from tradekit_oi_momentum.config import OiMomentumConfig
-from tradekit_oi_momentum.state import entry_price, filled_quantity, new_state, vwap
+from tradekit_oi_momentum.state import STATE_VERSION, entry_price, filled_quantity, new_state, vwap
 from tradekit_oi_momentum.stops import CheckInput, check_exits, price, signed_pct, square_off_due
 
 NAME = "oi-momentum"
+
+
+def _usable(state: State | None) -> bool:
+    return isinstance(state, dict) and state.get("version") == STATE_VERSION
 
 
 class _Step:
@@ -56,7 +60,7 @@ class OiMomentumStrategy:
 
     def start(self, context: StrategyContext, state: State | None) -> Decision:
         day = context.session.day.isoformat()
-        if state is None or state.get("day") != day:
+        if not _usable(state) or state is None or state.get("day") != day:
             step = _Step(new_state(day))
             step.logs.append(f"new day {day}")
         else:
@@ -86,7 +90,7 @@ class OiMomentumStrategy:
         )
 
     def on_candles(self, context: StrategyContext, candles: Mapping[InstrumentId, Candle], state: State) -> Decision:
-        step = _Step(state)
+        step = self._begin(context, state)
         chain = self._chain_for(context)
         if chain is None:
             return step.decision()
@@ -105,7 +109,7 @@ class OiMomentumStrategy:
         return step.decision()
 
     def on_quotes(self, context: StrategyContext, quotes: Mapping[InstrumentId, Quote], state: State) -> Decision:
-        step = _Step(state)
+        step = self._begin(context, state)
         self._sync_position(context, step)
         position = step.state["position"]
         if position is None or filled_quantity(position) <= 0:
@@ -117,6 +121,11 @@ class OiMomentumStrategy:
         return step.decision()
 
     def on_fill(self, context: StrategyContext, fill: Fill, order: Order, state: State) -> Decision:
+        if not _usable(state):
+            # a fill reported before start() handed us the saved state: leave the state alone (the
+            # book has the fill; start() lines the saved position up with it)
+            line = f"fill {fill.fill_id} ({fill.side} {fill.quantity}) arrived before the strategy started; the book has it"
+            return Decision(state=state, logs=(line,))
         step = _Step(state)
         position = step.state["position"]
         if position is None or fill.instrument_id != position["instrument_id"]:
@@ -148,6 +157,14 @@ class OiMomentumStrategy:
             step.logs.append(f"flat after {reason}; entries today {step.state['entries_today']}/{self.config.max_entries_per_day}")
             step.state["position"] = None
         return step.decision()
+
+    def _begin(self, context: StrategyContext, state: State) -> _Step:
+        """A step from the saved state; a missing or foreign state starts the day fresh (and says so)."""
+        if _usable(state) and state.get("day") == context.session.day.isoformat():
+            return _Step(state)
+        step = _Step(new_state(context.session.day.isoformat()))
+        step.logs.append("no saved state for today: starting the day fresh")
+        return step
 
     # -- candles ------------------------------------------------------------------------------
 
@@ -293,6 +310,8 @@ class OiMomentumStrategy:
         if filled_quantity(position) <= 0:
             return
         candle = fresh.get(position["instrument_id"])
+        if candle is None and not square_off_due(self.config, self._local(context, context.now)):
+            return  # no candle for it this time; the monitor checks on fresh quotes
         ltp = to_decimal(candle.close) if candle is not None else None
         oi = candle.oi if candle is not None else None
         self._run_exit_check(context, ltp, oi, step)
