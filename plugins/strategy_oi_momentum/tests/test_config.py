@@ -67,3 +67,8 @@ def test_config_bad_value_raises_config_error_naming_the_key(settings, key):
     message = str(caught.value)
     assert message.startswith(f"strategies.oi-momentum.{key}:")
     assert "\n" not in message
+
+
+def test_config_accepts_toml_times():
+    config = parse_config({"entry_start": time(9, 45), "square_off": time(15, 10)})
+    assert config.entry_start == time(9, 45) and config.square_off == time(15, 10)
