@@ -145,7 +145,7 @@ class FakeKite:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> FakeKite:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kite", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-kite", daemon=True)
         self._thread.start()
         return self
 
@@ -285,7 +285,6 @@ class FakeKite:
     def handle(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, str],
                authorization: str | None) -> tuple[int, str, bytes]:
         """Route one request; returns (status, content type, body)."""
-        self.requests.append((method, path, query))
         if method == "POST" and path == "/session/token":
             return _success(self._exchange(form))
         if method == "GET" and path == "/connect/login":
@@ -500,6 +499,7 @@ def _handler_for(fake: FakeKite) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and self.headers.get("Upgrade", "").lower() == "websocket":
                 self._websocket(query)
                 return
+            fake.requests.append((method, parts.path, query))  # every request, faulted or not
             fault = fake.faults.take(method, parts.path)
             try:
                 if fault in ("hang", "disconnect"):
