@@ -12,7 +12,9 @@ from tradekit.clock import LiveClock
 from tradekit.errors import TradekitError
 from tradekit.paths import home_dir
 
-from tradekit_zerodha.config import load_config, settings_from_environment
+from tradekit.config import load_config as load_core_config
+
+from tradekit_zerodha.config import load_config
 from tradekit_zerodha.parsing import IST
 from tradekit_zerodha.session import api_key_from, exchange_request_token, login_url
 
@@ -30,13 +32,16 @@ def login(
 ) -> None:
     """Log in for today: open the URL, paste the request token; the access token is stored owner-only."""
     try:
-        config = load_config(settings_from_environment(), source="TRADEKIT__BROKERS__ZERODHA__* environment")
+        home = home_dir()
+        core = load_core_config(home)  # defaults < tradekit.toml < TRADEKIT__BROKERS__ZERODHA__* variables
+        source = str(core.source) if core.source else "TRADEKIT__BROKERS__ZERODHA__* environment"
+        config = load_config(core.section("brokers", "zerodha"), source=source)
         env = dict(os.environ)
         url = login_url(config, api_key_from(config, env))
         typer.echo(f"Log in to Kite at:\n  {url}")
         if request_token is None:
             request_token = typer.prompt("request_token (or the whole redirect URL)")
-        state_dir = home_dir() / "brokers" / "zerodha"
+        state_dir = home / "brokers" / "zerodha"
         session, path = exchange_request_token(config, env, state_dir, LiveClock(), request_token)
     except TradekitError as error:
         raise _fail(error) from None
