@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -441,7 +441,3 @@ class AngelOneBroker:
         data = self._call("getRMS", client.rms_limit)
         return parsing.parse_rms(data, self.account, self._clock.now())
 
-
-def session_age(session: Session, now: datetime) -> timedelta:
-    """How old a saved session is (the CLI shows it)."""
-    return now - datetime.fromisoformat(session.created_at)

@@ -87,7 +87,9 @@ class FakeSmartAPI:
         return self.url + SCRIP_MASTER_PATH
 
     def start(self) -> FakeSmartAPI:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-smartapi", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-smartapi", daemon=True
+        )
         self._thread.start()
         return self
 
