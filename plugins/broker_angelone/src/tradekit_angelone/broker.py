@@ -166,16 +166,7 @@ class AngelOneBroker:
 
     def _call(self, limiter: str, operation: Callable[[], T]) -> T:
         """Rate-limited, retried, and refreshed once when the jwt is invalid or expired."""
-        try:
-            return self._limited(limiter, operation)
-        except SessionError as error:
-            if error.code not in REFRESHABLE_CODES or self._client is None:
-                raise
-            try:
-                self.refresh_session()
-            except AuthError:
-                raise error from None
-            return self._limited(limiter, operation)
+        return self._with_refresh(lambda: self._limited(limiter, operation))
 
     # -- instruments -----------------------------------------------------
 
@@ -384,10 +375,11 @@ class AngelOneBroker:
         self._with_refresh(lambda: self.policy.call(modify))
 
     def _with_refresh(self, operation: Callable[[], T]) -> T:
+        """Run ``operation``; on AG8001/AG8002 renew the jwt once and run it again."""
         try:
             return operation()
         except SessionError as error:
-            if error.code not in REFRESHABLE_CODES:
+            if error.code not in REFRESHABLE_CODES or self._client is None:
                 raise
             try:
                 self.refresh_session()
