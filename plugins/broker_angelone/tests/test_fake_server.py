@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import requests
 from tradekit.clock import SimClock
+from tradekit.data import MarketDay, Series, load_day
 from tradekit.model import Instrument, InstrumentKind, OptionRight
 from tradekit.ports import BrokerContext
+from tradekit.testing.market import write_day
 
 from tradekit_angelone.broker import AngelOneBroker
 from tradekit_angelone.fake import FakeSmartAPI, MarketDaySource, SyntheticNiftyDay
@@ -45,23 +45,6 @@ def test_synthetic_day_is_deterministic_per_seed() -> None:
     assert len(first.series(token).close) == 375  # 09:15 to 15:30 in minutes
 
 
-@dataclass
-class _Series:  # the shape tradekit.data.load_day documents for MarketDay.series values
-    instrument: Instrument
-    ts: Any
-    open: Any
-    high: Any
-    low: Any
-    close: Any
-    volume: Any
-    oi: Any
-
-
-@dataclass
-class _MarketDay:
-    series: dict[str, _Series]
-
-
 def test_market_day_source_serves_loaded_series_through_the_real_client(tmp_path: Path) -> None:
     day = date(2026, 11, 23)
     starts = [datetime.combine(day, time(9, 15), tzinfo=IST).timestamp() + 60 * k for k in range(10)]
@@ -71,8 +54,13 @@ def test_market_day_source_serves_loaded_series_through_the_real_client(tmp_path
         symbol="NIFTY25N2424000CE", exchange="NFO", kind=InstrumentKind.OPTION, lot_size=75, underlying="NIFTY",
         expiry=date(2026, 11, 24), strike=Decimal("24000"), right=OptionRight.CALL,
     )
-    series = _Series(option, ts, closes - 1, closes + 1, closes - 2, closes, np.full(10, 750), np.arange(10) * 75 + 7500)
-    source = MarketDaySource(_MarketDay({option.id: series}))
+    series = Series(option, ts, closes - 1, closes + 1, closes - 2, closes, np.full(10, 750), np.arange(10) * 75 + 7500)
+    market_day = MarketDay(
+        market="NSE", day=day, timezone="Asia/Kolkata", bar_seconds=60, path=None, manifest={},
+        series={option.id: series}, issues=(), scanner=None,
+    )
+    source = MarketDaySource(market_day)
+    assert source.day == day
     start = datetime.combine(day, time(9, 20, 30), tzinfo=IST)
     with FakeSmartAPI(source, start=start) as fake:
         context = BrokerContext(
@@ -88,6 +76,25 @@ def test_market_day_source_serves_loaded_series_through_the_real_client(tmp_path
         assert instrument.symbol == "NIFTY24NOV2624000CE" and instrument.right is OptionRight.CALL
         quote = broker.quotes([instrument.id])[instrument.id]
         assert quote.last == pytest.approx(closes[5]) and quote.oi == 5 * 75 + 7500
+
+
+def test_market_day_written_and_loaded_by_tradekit_data_is_served(tmp_path: Path) -> None:
+    day = date(2026, 11, 23)
+    closes = [24000.0 + 5 * k for k in range(30)]
+    directory = write_day(tmp_path / "data", "NSE", day, {"NIFTY 50": closes}, kind="INDEX")
+    source = MarketDaySource(load_day(directory))
+    [listing] = source.listings()
+    assert (listing.symbol, listing.exchange, listing.instrumenttype) == ("Nifty 50", "NSE", "AMXIDX")
+    start = datetime.combine(day, time(9, 25), tzinfo=IST)
+    with FakeSmartAPI(source, start=start) as fake:
+        answer = requests.post(
+            f"{fake.url}/rest/secure/angelbroking/market/v1/quote",
+            json={"mode": "FULL", "exchangeTokens": {"NSE": [listing.token]}},
+            headers={"X-PrivateKey": fake.api_key, "Authorization": "Bearer " + fake.issue_tokens()["jwtToken"]},
+            timeout=5,
+        ).json()
+    assert answer["status"] is True
+    assert answer["data"]["fetched"][0]["ltp"] == closes[10]
 
 
 def test_fake_server_command_serves_until_stopped(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_quotes_are_full_mode_with_oi_in_batches_of_at_most_50(broker, fake, sou
     assert [sum(len(t) for t in call["exchangeTokens"].values()) for call in calls] == [50, 35]
     assert all(call["mode"] == "FULL" for call in calls)
     assert set(quotes) == set(ids)
-    listing = next(l for l in source.listings() if l.instrumenttype == "OPTIDX")
+    listing = next(item for item in source.listings() if item.instrumenttype == "OPTIDX")
     series = source.series(listing.token)
     i = series.index_at(fake.book.now)
     quote = quotes[f"NFO:{listing.symbol}"]
@@ -86,7 +86,7 @@ def test_historical_five_minute_candles_aggregate_the_fake_minutes(broker, fake,
     start = datetime.combine(DAY, time(9, 15), tzinfo=IST)
     candles = broker.historical(option.id, start, start + timedelta(minutes=30), 300)
     assert [c.ts for c in candles] == [start + timedelta(minutes=5 * k) for k in range(6)]
-    listing = next(l for l in source.listings() if l.symbol == option.symbol)
+    listing = next(item for item in source.listings() if item.symbol == option.symbol)
     series = source.series(listing.token)
     assert candles[1].open == series.open[5] and candles[1].close == series.close[9]
     assert candles[1].high == max(series.high[5:10])

@@ -163,3 +163,31 @@ def test_other_status_false_is_a_clear_broker_error(broker, fake) -> None:
 def test_cancel_of_unknown_order_names_it(broker) -> None:
     with pytest.raises(BrokerError, match="order 999 is not in today's order book"):
         broker.cancel_order("999")
+
+
+def test_broker_implements_the_port(broker) -> None:
+    from tradekit.ports import Broker
+
+    assert isinstance(broker, Broker)
+    assert broker.name == "angelone"
+
+
+def test_stop_order_triggers_when_the_fake_clock_passes_the_price(broker, fake, source) -> None:
+    instrument = broker.option_chain("NIFTY")[20]
+    listing = fake.book.listing(symbol=instrument.symbol)
+    series = source.series(listing.token)
+    now = series.index_at(fake.book.now)
+    later = min(range(now + 1, len(series.close)), key=lambda i: series.close[i])  # the day's low after now
+    assert series.close[later] < series.close[now]
+    trigger = Decimal(str(series.close[later])) + Decimal("0.05")
+    order = Order(
+        client_order_id="c-sl", account=broker.account, instrument_id=instrument.id, side=Side.SELL, quantity=75,
+        order_type=OrderType.STOP_MARKET, stop_price=trigger,
+    )
+    broker.submit_order(order)
+    assert broker.order_reports()[0].status is OrderStatus.ACCEPTED
+    fake.set_time(series.starts[later])
+    [report] = broker.order_reports()
+    assert report.status is OrderStatus.FILLED
+    assert report.average_price is not None and report.average_price <= trigger
+    assert [p.quantity for p in broker.position_reports()] == [-75]

@@ -117,3 +117,17 @@ def test_tags_long_client_ids_get_a_short_digest_that_maps_back(tmp_path: Path) 
     assert reopened.client_order_id(tag) == long_id
     assert reopened.client_order_id("c-0001") == "c-0001"
     assert reopened.client_order_id("") is None
+
+
+def test_check_envelope_reads_status_false_even_as_a_string() -> None:
+    from tradekit.errors import AuthError, TemporaryBrokerError
+
+    from tradekit_angelone.client import check_envelope
+
+    assert check_envelope({"status": True, "message": "SUCCESS", "errorcode": "", "data": [1]}, "x") == [1]
+    with pytest.raises(BrokerError, match=r"x failed: Login Id or password is invalid \(AB1007\)"):
+        check_envelope({"status": "false", "message": "Login Id or password is invalid", "errorcode": "AB1007", "data": "null"}, "x")
+    with pytest.raises(AuthError, match="token expired"):
+        check_envelope({"status": False, "message": "Token Expired", "errorcode": "AG8002"}, "x")
+    with pytest.raises(TemporaryBrokerError):
+        check_envelope({"status": False, "message": "Access denied because of exceeding access rate", "errorcode": ""}, "x")

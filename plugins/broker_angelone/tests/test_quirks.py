@@ -78,6 +78,28 @@ def test_importing_the_plugin_and_listing_plugins_makes_no_network_call_and_writ
     assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
 
 
+def test_tradekit_plugins_command_makes_no_network_call_and_writes_no_file(tmp_path: Path) -> None:
+    cwd, home = tmp_path / "cwd", tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.argv = ["tradekit", "plugins", "--json"]
+        from tradekit.cli.main import main
+        try:
+            main()
+        except SystemExit as stop:
+            assert stop.code in (None, 0), stop.code
+        assert "SmartApi" not in sys.modules
+        """
+    )
+    events, output = _probe(code, cwd, home)
+    assert '"angelone"' in output
+    assert events == []
+    assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
+
+
 def test_raw_smartapi_import_reaches_for_the_network_so_the_probe_can_see_it(tmp_path: Path) -> None:
     cwd = tmp_path / "cwd"
     cwd.mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -251,13 +252,13 @@ class AngelOneBroker:
         result: dict[InstrumentId, Quote] = {}
         size = self.config.quote_batch_size
         now = self._clock.now()
+        client = self.client
         for start in range(0, len(entries), size):
             batch = entries[start : start + size]
             tokens: dict[str, list[str]] = {}
             for entry in batch:
                 tokens.setdefault(entry.exchange, []).append(entry.token)
-            client = self.client
-            data = self._call("quote", lambda tokens=tokens: client.market_quote("FULL", tokens))
+            data = self._call("quote", partial(client.market_quote, "FULL", tokens))
             for row in (data or {}).get("fetched") or []:
                 entry = index.by_token.get((str(row.get("exchange", "")).upper(), str(row.get("symbolToken", ""))))
                 if entry is None:

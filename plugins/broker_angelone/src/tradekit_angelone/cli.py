@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,28 +15,9 @@ from tradekit.errors import TradekitError
 ENV_PREFIX = "TRADEKIT__BROKERS__ANGELONE__"
 
 
-def load_settings(home: Path, env: Mapping[str, str]) -> dict[str, Any]:
-    """``[brokers.angelone]`` from ``<home>/tradekit.toml`` overlaid with ``TRADEKIT__BROKERS__ANGELONE__*``.
-
-    Stand-in until the core's config loader hands the merged section to
-    commands; the broker factory itself receives it through ``BrokerContext``.
-    """
-    settings: dict[str, Any] = {}
-    path = home / "tradekit.toml"
-    if path.is_file():
-        try:
-            document = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise TradekitError(f"{path}: not valid TOML ({error})") from None
-        settings.update(document.get("brokers", {}).get("angelone", {}))
-    for key, value in env.items():
-        if key.upper().startswith(ENV_PREFIX):
-            settings[key[len(ENV_PREFIX) :].lower()] = value
-    return settings
-
-
 def _broker() -> Any:
     from tradekit.clock import LiveClock
+    from tradekit.config import load_config
     from tradekit.paths import home_dir
     from tradekit.ports import BrokerContext
 
@@ -46,7 +25,7 @@ def _broker() -> Any:
 
     home = home_dir()
     context = BrokerContext(
-        name="angelone", settings=load_settings(home, os.environ), home=home, clock=LiveClock(), env=dict(os.environ),
+        name="angelone", settings=load_config(home).section("brokers", "angelone"), home=home, clock=LiveClock(), env=dict(os.environ),
         log=lambda message: print(message, file=sys.stderr, flush=True),
     )
     return AngelOneBroker(context)
@@ -88,10 +67,8 @@ def fake_server(
 
     try:
         if market_day is not None:
-            try:
-                from tradekit.data import load_day  # type: ignore[attr-defined]
-            except ImportError:
-                raise TradekitError("--market-day needs tradekit.data.load_day, which this tradekit does not have") from None
+            from tradekit.data import load_day
+
             source: Any = MarketDaySource(load_day(market_day))
         else:
             source = SyntheticNiftyDay(date.fromisoformat(day) if day else date.today(), seed=seed)

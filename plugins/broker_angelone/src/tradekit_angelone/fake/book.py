@@ -171,7 +171,7 @@ class FakeBook:
 
     def __post_init__(self) -> None:
         self._listings = {listing.token: listing for listing in self.source.listings()}
-        self._by_symbol = {(l.exchange, l.symbol): l for l in self._listings.values()}
+        self._by_symbol = {(listing.exchange, listing.symbol): listing for listing in self._listings.values()}
         self._order_ids = itertools.count(1)
         self._fill_ids = itertools.count(1)
 
@@ -390,7 +390,7 @@ class FakeBook:
             for line in self.positions.values():
                 net = line.buyqty + line.cfbuyqty - line.sellqty - line.cfsellqty
                 marked += net * self.ltp(line.listing)
-            cf_cost = sum(l.cfbuyamount - l.cfsellamount for l in self.positions.values())
+            cf_cost = sum(line.cfbuyamount - line.cfsellamount for line in self.positions.values())
             unrealized = marked - cf_cost
             return {
                 "net": f"{self.cash + marked:.2f}",

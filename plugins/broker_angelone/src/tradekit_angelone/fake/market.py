@@ -176,7 +176,7 @@ class MarketDaySource:
         token = 50000
         first_day = None
         series_map: Mapping[str, Any] = market_day.series
-        for instrument_id, series in sorted(series_map.items()):
+        for _instrument_id, series in sorted(series_map.items()):
             instrument = series.instrument
             starts = [datetime.fromtimestamp(int(ns) / 1e9, tz=IST) for ns in series.ts]
             if not starts:
@@ -208,7 +208,7 @@ class MarketDaySource:
                 [int(v) for v in series.oi],
                 previous_close=float(series.open[0]),
             )
-        self.day = day or first_day or date.today()
+        self.day = day or getattr(market_day, "day", None) or first_day or date.today()
 
     def listings(self) -> list[Listing]:
         return list(self._listings)

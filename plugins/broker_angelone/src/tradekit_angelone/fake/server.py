@@ -76,7 +76,7 @@ class FakeSmartAPI:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def root(self) -> str:
@@ -136,7 +136,8 @@ class FakeSmartAPI:
 
     # -- protocol ----------------------------------------------------------
 
-    def _new_tokens(self) -> dict[str, str]:
+    def issue_tokens(self) -> dict[str, str]:
+        """A fresh valid jwt, refresh and feed token (what a login hands out; raw protocol tests use it)."""
         jwt, refresh = "eyJ" + secrets.token_hex(24), secrets.token_hex(24)
         with self._lock:
             self.jwt_tokens.add(jwt)
@@ -166,7 +167,7 @@ class FakeSmartAPI:
         if endpoint == "generateTokens":
             if payload.get("refreshToken") not in self.refresh_tokens:
                 return 200, failure("AB8050", "Invalid Refresh Token")
-            return 200, success(self._new_tokens())
+            return 200, success(self.issue_tokens())
         token = str(headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         if token not in self.jwt_tokens:
             return 200, failure("AG8001", "Invalid Token")
@@ -184,7 +185,7 @@ class FakeSmartAPI:
         if not pyotp.TOTP(self.totp_secret).verify(str(payload.get("totp") or ""), valid_window=1):
             return failure("AB1050", "Invalid totp")
         self.logins += 1
-        return success(self._new_tokens())
+        return success(self.issue_tokens())
 
     def _route_getProfile(self, payload: Any) -> dict[str, Any]:
         return {
