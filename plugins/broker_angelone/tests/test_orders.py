@@ -127,7 +127,7 @@ def test_invalid_token_at_placement_refreshes_and_places_once(broker, fake) -> N
     assert list(fake.book.orders) == [order_id]
 
 
-@pytest.mark.parametrize("kind", ["rate_limit", "server_error", "busy", "disconnect"])
+@pytest.mark.parametrize("kind", ["rate_limit", "too_many_requests", "server_error", "busy", "disconnect"])
 def test_transient_faults_are_retried_with_backoff(broker, fake, clock, kind: str) -> None:
     fake.faults.inject("getPosition", kind, times=2)
     before = clock.now()
@@ -191,3 +191,16 @@ def test_stop_order_triggers_when_the_fake_clock_passes_the_price(broker, fake, 
     assert report.status is OrderStatus.FILLED
     assert report.average_price is not None and report.average_price <= trigger
     assert [p.quantity for p in broker.position_reports()] == [-75]
+
+
+def test_cancel_that_times_out_but_arrived_is_not_sent_again(make_broker, fake) -> None:
+    broker = make_broker(timeout_seconds=0.3)
+    broker.login()
+    broker.connect()
+    probe = _order(broker)
+    low = (Decimal(str(_ltp(fake, probe.instrument_id))) / 2).quantize(Decimal("0.05"))
+    order_id = broker.submit_order(_order(broker, order_type=OrderType.LIMIT, limit_price=low))
+    fake.faults.inject("cancelOrder", "timeout", apply=True)
+    broker.cancel_order(order_id)
+    assert len(fake.endpoint_calls("cancelOrder")) == 1
+    assert [r.status for r in broker.order_reports()] == [OrderStatus.CANCELLED]

@@ -103,3 +103,11 @@ def test_cli_login_and_refresh_against_the_fake(fake, tmp_path) -> None:
     result = runner.invoke(app, ["angelone", "login", "--refresh"], env=env)
     assert result.exit_code == 6
     assert "tradekit angelone login" in result.output
+
+
+def test_revoked_session_with_auto_login_logs_in_again(make_broker, fake) -> None:
+    broker = make_broker(auto_login=True)
+    broker.connect()
+    fake.revoke_sessions()
+    assert broker.order_reports() == []
+    assert fake.logins == 2

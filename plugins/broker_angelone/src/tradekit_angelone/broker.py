@@ -385,7 +385,9 @@ class AngelOneBroker:
             try:
                 self.refresh_session()
             except AuthError:
-                raise error from None
+                if not self.config.auto_login:
+                    raise error from None
+                self.login()  # unattended runs: the refresh token is gone too, so log in with PIN and TOTP
             return operation()
 
     def _status(self, row: Mapping[str, Any]) -> Any:

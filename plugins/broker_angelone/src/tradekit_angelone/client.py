@@ -38,7 +38,7 @@ from typing import Any
 from tradekit.errors import AuthError, BrokerError, OrderRejected, TemporaryBrokerError
 
 LOGIN_HINT = "run `tradekit angelone login`"
-RATE_LIMIT_TEXT = "exceeding access rate"
+RATE_LIMIT_TEXTS = ("exceeding access rate", "too many requests", "rate limit")
 
 # errorcode -> what it means; the session is gone and a login (or refresh) is needed
 SESSION_CODES = {
@@ -170,6 +170,11 @@ class Session:
             raise AuthError(f"angelone: session file {path} is unreadable; {LOGIN_HINT}") from None
 
 
+def _rate_limited(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in RATE_LIMIT_TEXTS)
+
+
 def _ok(status: Any) -> bool:
     return status is True or str(status).strip().lower() == "true"
 
@@ -185,7 +190,7 @@ def check_envelope(response: Any, operation: str, *, order: bool = False) -> Any
     detail = f"{message} ({code})" if code else message
     if code in SESSION_CODES:
         raise SessionError(f"angelone {operation}: {SESSION_CODES[code]}: {detail}; {LOGIN_HINT}", code)
-    if code in TRANSIENT_CODES or RATE_LIMIT_TEXT in message.lower():
+    if code in TRANSIENT_CODES or _rate_limited(message):
         raise TemporaryBrokerError(f"angelone {operation}: {detail}")
     if order:
         raise OrderRejected(f"angelone {operation} rejected: {detail}")
@@ -206,7 +211,7 @@ def translate_exception(error: Exception, operation: str) -> BrokerError:
         return TemporaryBrokerError(f"angelone {operation}: {error.__class__.__name__}")
     name = error.__class__.__name__
     text = str(error)
-    if RATE_LIMIT_TEXT in text.lower():
+    if _rate_limited(text):
         return TemporaryBrokerError(f"angelone {operation}: rate limited by SmartAPI")
     if name == "TokenException":
         return SessionError(f"angelone {operation}: session rejected: {text}; {LOGIN_HINT}")

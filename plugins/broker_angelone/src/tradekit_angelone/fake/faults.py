@@ -12,6 +12,8 @@ Kinds:
 - ``disconnect``: the connection is closed with no answer (``apply`` as above).
 - ``rate_limit``: HTTP 403 with SmartAPI's plain-text body
   ``Access denied because of exceeding access rate``.
+- ``too_many_requests``: HTTP 429 with a JSON ``status: false`` body
+  ("Too many requests", no errorcode): the client returns it like any body.
 - ``server_error``: HTTP 503 with an HTML body (what a gateway answers).
 - ``busy``: HTTP 200 ``status: false``, errorcode AB1004 ("Something Went Wrong").
 - ``invalid_token``: ``status: false``, errorcode AG8001 (this answer only).
@@ -25,7 +27,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = ("timeout", "disconnect", "rate_limit", "server_error", "busy", "invalid_token", "status_false", "error_type")
+KINDS = ("timeout", "disconnect", "rate_limit", "too_many_requests", "server_error", "busy", "invalid_token", "status_false", "error_type")
 
 
 @dataclass

@@ -435,6 +435,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_fault(self, fault: Any) -> None:
         if fault.kind == "rate_limit":
             self._send_raw(403, RATE_LIMIT_BODY, "text/plain")
+        elif fault.kind == "too_many_requests":
+            self._send(429, failure("", "Too many requests"))
         elif fault.kind == "server_error":
             self._send_raw(503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", "text/html")
         elif fault.kind == "busy":
