@@ -39,7 +39,7 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def make_broker(fake: FakeSmartAPI, clock: SimClock, tmp_path: Path) -> Callable[..., AngelOneBroker]:
-    """Build a broker pointed at the fake; keyword arguments override settings."""
+    """Build a broker pointed at the fake (a --live run unless live=False); keyword arguments override settings."""
 
     def make(log: list[str] | None = None, **overrides: Any) -> AngelOneBroker:
         settings: dict[str, Any] = {
@@ -47,15 +47,16 @@ def make_broker(fake: FakeSmartAPI, clock: SimClock, tmp_path: Path) -> Callable
             "scrip_master_url": fake.scrip_master_url,
             "timeout_seconds": 5,
         }
-        settings.update(overrides)
         env = {
             "ANGELONE_API_KEY": fake.api_key,
             "ANGELONE_CLIENT_CODE": fake.client_code,
             "ANGELONE_PIN": fake.pin,
             "ANGELONE_TOTP_SECRET": fake.totp_secret,
         }
+        live = bool(overrides.pop("live", True))
+        settings.update(overrides)
         context = BrokerContext(
-            name="angelone", settings=settings, home=tmp_path / "home", clock=clock, env=env,
+            name="angelone", settings=settings, home=tmp_path / "home", clock=clock, env=env, live=live,
             log=(log.append if log is not None else (lambda message: None)),
         )
         return AngelOneBroker(context)

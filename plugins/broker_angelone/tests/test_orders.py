@@ -204,3 +204,15 @@ def test_cancel_that_times_out_but_arrived_is_not_sent_again(make_broker, fake) 
     broker.cancel_order(order_id)
     assert len(fake.endpoint_calls("cancelOrder")) == 1
     assert [r.status for r in broker.order_reports()] == [OrderStatus.CANCELLED]
+
+
+def test_orders_are_refused_outside_a_live_run_and_nothing_is_sent(make_broker, fake) -> None:
+    broker = make_broker(live=False)
+    broker.login()
+    broker.connect()
+    with pytest.raises(BrokerError, match="refusing to send order c-0001 at Angel One outside a --live run"):
+        broker.submit_order(_order(broker))
+    with pytest.raises(BrokerError, match="outside a --live run"):
+        broker.cancel_order("1")
+    assert fake.endpoint_calls("placeOrder") == [] and fake.endpoint_calls("cancelOrder") == []
+    assert len(broker.quotes([_order(broker).instrument_id])) == 1  # reading is fine

@@ -307,7 +307,13 @@ class AngelOneBroker:
         matches = [row for row in self._order_book() if str(row.get("ordertag") or "") == tag]
         return str(matches[-1]["orderid"]) if matches else None
 
+    def _require_live(self, action: str) -> None:
+        """Real orders only in a run started with ``--live``: a paper run may read, never trade."""
+        if not self.context.live:
+            raise BrokerError(f"angelone: refusing to {action} at Angel One outside a --live run")
+
     def submit_order(self, order: Order) -> str:
+        self._require_live(f"send order {order.client_order_id}")
         entry = self._scrip_index().entry(order.instrument_id)
         tag = self._tags.remember(order.client_order_id)
         params = parsing.order_params(order, entry, tag=tag, product_type=self.config.product_type)
@@ -326,6 +332,7 @@ class AngelOneBroker:
         return place_order_safely(place, lambda: self._find_by_tag(tag), self.policy)
 
     def cancel_order(self, broker_order_id: str) -> None:
+        self._require_live(f"cancel order {broker_order_id}")
         row = self._order_row(broker_order_id)
         variety = str(row.get("variety") or "NORMAL")
         client = self.client
@@ -351,6 +358,7 @@ class AngelOneBroker:
         limit_price: Decimal | None = None,
         stop_price: Decimal | None = None,
     ) -> None:
+        self._require_live(f"modify order {broker_order_id}")
         row = self._order_row(broker_order_id)
         params = {
             "variety": str(row.get("variety") or "NORMAL"),
