@@ -39,24 +39,25 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def make_broker(fake: FakeSmartAPI, clock: SimClock, tmp_path: Path) -> Callable[..., AngelOneBroker]:
-    """Build a broker pointed at the fake (a --live run unless live=False); keyword arguments override settings."""
+    """Build a broker pointed at the fake (a --live run unless live=False); ``env`` overrides env vars, keywords settings."""
 
-    def make(log: list[str] | None = None, **overrides: Any) -> AngelOneBroker:
+    def make(log: list[str] | None = None, env: dict[str, str] | None = None, **overrides: Any) -> AngelOneBroker:
         settings: dict[str, Any] = {
             "root": fake.root,
             "scrip_master_url": fake.scrip_master_url,
             "timeout_seconds": 5,
         }
-        env = {
+        environment = {
             "ANGELONE_API_KEY": fake.api_key,
             "ANGELONE_CLIENT_CODE": fake.client_code,
             "ANGELONE_PIN": fake.pin,
             "ANGELONE_TOTP_SECRET": fake.totp_secret,
+            **(env or {}),
         }
         live = bool(overrides.pop("live", True))
         settings.update(overrides)
         context = BrokerContext(
-            name="angelone", settings=settings, home=tmp_path / "home", clock=clock, env=env, live=live,
+            name="angelone", settings=settings, home=tmp_path / "home", clock=clock, env=environment, live=live,
             log=(log.append if log is not None else (lambda message: None)),
         )
         return AngelOneBroker(context)

@@ -32,8 +32,7 @@ def test_login_with_totp_saves_private_session_and_connects(make_broker, fake) -
 
 
 def test_login_with_wrong_totp_secret_is_an_auth_error(make_broker, fake) -> None:
-    broker = make_broker()
-    broker._env = {**broker._env, "ANGELONE_TOTP_SECRET": pyotp.random_base32()}
+    broker = make_broker(env={"ANGELONE_TOTP_SECRET": pyotp.random_base32()})
     with pytest.raises(AuthError, match=r"Invalid totp \(AB1050\).*TOTP secret"):
         broker.login()
     assert fake.logins == 0
@@ -111,3 +110,18 @@ def test_revoked_session_with_auto_login_logs_in_again(make_broker, fake) -> Non
     fake.revoke_sessions()
     assert broker.order_reports() == []
     assert fake.logins == 2
+
+
+def test_refresh_without_a_saved_session_names_the_login_command(make_broker, fake) -> None:
+    broker = make_broker()
+    with pytest.raises(AuthError, match="no saved session; run `tradekit angelone login`"):
+        broker.refresh_session()
+    with pytest.raises(AuthError, match="not logged in"):
+        broker.connect()  # still not connected
+    assert fake.requests == []
+
+
+def test_unusable_totp_secret_names_the_key(make_broker) -> None:
+    broker = make_broker(env={"ANGELONE_TOTP_SECRET": "not base32 !!"})
+    with pytest.raises(ConfigError, match=r"brokers\.angelone\.totp_secret_env: ANGELONE_TOTP_SECRET is not a usable TOTP secret"):
+        broker.login()

@@ -109,7 +109,9 @@ class AngelOneBroker:
         try:
             totp = pyotp.TOTP(secret).now()
         except Exception as error:  # noqa: BLE001 - pyotp raises ValueError/binascii.Error on bad secrets
-            raise ConfigError(f"brokers.angelone.totp_secret_env: {self.config.totp_secret_env} is not a usable TOTP secret ({error})") from None
+            raise ConfigError(
+                f"brokers.angelone.totp_secret_env: {self.config.totp_secret_env} is not a usable TOTP secret ({error})"
+            ) from None
         if self._client is None:
             self._client = self._new_client()
         client = self._client
@@ -123,11 +125,12 @@ class AngelOneBroker:
     def refresh_session(self) -> Session:
         """A new jwt from the saved refresh token (``tradekit angelone login --refresh``)."""
         if self._client is None:
-            self._client = self._new_client()
             saved = Session.load(self._session_path)
             if saved is None:
                 raise AuthError(f"angelone: no saved session; {LOGIN_HINT}")
-            self._client.use_session(saved)
+            fresh = self._new_client()
+            fresh.use_session(saved)
+            self._client = fresh
         client = self._client
         session = self._limited("generateTokens", lambda: client.refresh(self._clock.now().isoformat()))
         session.save(self._session_path)
