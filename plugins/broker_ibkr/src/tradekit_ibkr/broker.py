@@ -224,7 +224,8 @@ class IBKRBroker:
         before = len(trade.log)
         self._run(lambda ib: ib.placeOrder(trade.contract, order))
         session = self._live()
-        if not session.wait_until(lambda: len(trade.log) > before, timeout=self.config.request_timeout):
+        # placeOrder logs "Modify" at once; TWS's answer adds the next entry ("Modified", a fill or an error)
+        if not session.wait_until(lambda: len(trade.log) > before + 1, timeout=self.config.request_timeout):
             raise TemporaryBrokerError(f"ibkr: no acknowledgement for the change to order {broker_order_id}")
         status, reason = parsing.order_status(trade)
         if status is OrderStatus.REJECTED:
@@ -295,13 +296,22 @@ class IBKRBroker:
             return {}
         lib = self.library
 
-        async def snapshot(ib: Any) -> list[Any]:
-            return await ib.reqTickersAsync(*[parsing.stock_contract(lib, i) for i in ids])
+        async def snapshot(ib: Any) -> list[tuple[str, Any]]:
+            # ib_async hashes contracts by conId: qualify first. Unknown symbols come back as None
+            # (ib_async) or are left out (ib_insync), so match the answers by symbol.
+            contracts = await ib.qualifyContractsAsync(*[parsing.stock_contract(lib, i) for i in ids])
+            by_symbol = {c.symbol: c for c in contracts if c is not None and getattr(c, "conId", 0)}
+            known = [(i, by_symbol[parsing.symbol_of(i)]) for i in ids if parsing.symbol_of(i) in by_symbol]
+            tickers = await ib.reqTickersAsync(*[c for _, c in known]) if known else []
+            return [(i, t) for (i, _), t in zip(known, tickers, strict=True)]
 
-        tickers = self._run(snapshot)
+        answered = self._run(snapshot)
         now = self.context.clock.now()
         out: dict[InstrumentId, Quote] = {}
-        for instrument, ticker in zip(ids, tickers, strict=False):
+        missing = set(ids) - {i for i, _ in answered}
+        for instrument in sorted(missing):
+            self.context.log(f"ibkr: no contract for {instrument}; skipped")
+        for instrument, ticker in answered:
             quote = parsing.quote(instrument, ticker, now)
             if quote is None:
                 self.context.log(f"ibkr: no usable price for {instrument}; skipped")
