@@ -31,8 +31,9 @@ def library(request: pytest.FixtureRequest) -> Any:
         pytest.skip(f"{name} is not installed (pip install 'tradekit-ibkr[test]' brings ib_insync)")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def market() -> GeneratedUSDay:
+    """Immutable, so one per run."""
     return GeneratedUSDay(DAY, {"TSLA": 445.25, "AAPL": 228.50}, seed=11)
 
 
