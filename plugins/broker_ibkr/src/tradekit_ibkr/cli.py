@@ -37,7 +37,7 @@ def fake_gateway(
     account: Annotated[str, typer.Option(help="Paper account id it manages.")] = "DU1234567",
     cash: Annotated[float, typer.Option(help="Starting cash in USD.")] = 100_000.0,
     speed: Annotated[float, typer.Option(help="Market seconds per real second (1 = real time).")] = 1.0,
-    data: Annotated[str, typer.Option(help="A day file written by tradekit's data generator instead of generated prices.")] = "",
+    data: Annotated[str, typer.Option(help="A market-day directory (tradekit's data format) to play instead of generated prices.")] = "",
 ) -> None:
     """Run a local fake TWS that ib_async / ib_insync (and tradekit's ibkr broker) can connect to."""
     from tradekit_ibkr.fake.gateway import FakeGateway
@@ -50,11 +50,11 @@ def fake_gateway(
     except ValueError:
         raise typer.BadParameter(f"--day: {day!r} is not YYYY-MM-DD") from None
     if data:
-        try:
-            from tradekit.data import load_day  # type: ignore[attr-defined]
-        except ImportError:
-            raise typer.BadParameter("--data: this tradekit has no tradekit.data.load_day yet") from None
-        source = MarketDaySource(load_day(data))
+        from pathlib import Path
+
+        from tradekit.data import load_day
+
+        source = MarketDaySource(load_day(Path(data)))
     else:
         source = GeneratedUSDay(session_day, _parse_symbols(symbols) if symbols else DEFAULT_SYMBOLS, seed=seed)
     gateway = FakeGateway(source, account=account, cash=cash, port=port).start()

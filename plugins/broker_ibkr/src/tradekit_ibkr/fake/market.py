@@ -118,32 +118,30 @@ class GeneratedUSDay(_IndexedSource):
 
 
 class MarketDaySource(_IndexedSource):
-    """Serve a ``tradekit.data.MarketDay`` (``series``: instrument id -> Series).
+    """Serve a ``tradekit.data.MarketDay`` loaded with ``tradekit.data.load_day``.
 
-    Duck-typed on ``series[id].ts`` (int64 ns), ``open/high/low/close`` and
-    ``volume`` arrays so the fake does not import the data package. Bars
-    longer than 5 seconds are split into 5-second pieces walking from open
-    to close (the first piece touches the high, the second the low).
+    Reads ``day``, ``bar_seconds`` and ``series`` (instrument id -> Series of
+    int64-ns bar starts and open/high/low/close/volume arrays); index series
+    are left out (nothing to trade). Bars longer than 5 seconds are split
+    into 5-second pieces walking from open to close (the first piece touches
+    the high, the second the low), so real-time bars still come every 5 s.
     """
 
-    def __init__(self, market_day: Any, day: date | None = None) -> None:
+    def __init__(self, market_day: Any) -> None:
+        interval = max(BAR_SECONDS, int(getattr(market_day, "bar_seconds", BAR_SECONDS) or BAR_SECONDS))
         bars: dict[str, list[Bar]] = {}
-        first_ts: datetime | None = None
         for instrument_id, series in market_day.series.items():
-            symbol = str(instrument_id).split(":", 1)[-1]
-            stamps = [datetime.fromtimestamp(int(ns) / 1e9, UTC) for ns in series.ts]
-            if not stamps:
+            kind = getattr(getattr(series, "instrument", None), "kind", None)
+            if str(kind) == "INDEX":
                 continue
-            interval = int((stamps[1] - stamps[0]).total_seconds()) if len(stamps) > 1 else BAR_SECONDS
+            symbol = str(instrument_id).split(":", 1)[-1]
             out: list[Bar] = []
-            for i, ts in enumerate(stamps):
-                o, h, lo, c = (float(series.open[i]), float(series.high[i]), float(series.low[i]), float(series.close[i]))
-                volume = int(series.volume[i]) if getattr(series, "volume", None) is not None else 0
-                out.extend(_split(ts, o, h, lo, c, volume, max(BAR_SECONDS, interval)))
+            for i in range(len(series.ts)):
+                ts = datetime.fromtimestamp(int(series.ts[i]) / 1e9, UTC)
+                out.extend(_split(ts, float(series.open[i]), float(series.high[i]), float(series.low[i]),
+                                  float(series.close[i]), int(series.volume[i]), interval))
             bars[symbol] = out
-            first_ts = min(first_ts, stamps[0]) if first_ts else stamps[0]
-        session_day = day or (first_ts.astimezone(NEW_YORK).date() if first_ts else date.today())
-        open_, close = regular_session(session_day)
+        open_, close = regular_session(market_day.day)
         super().__init__(bars, open_, close)
 
 
