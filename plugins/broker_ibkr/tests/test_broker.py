@@ -161,3 +161,11 @@ def test_broker_unknown_account_is_a_config_error(make_broker: Callable[..., IBK
 
     with pytest.raises(ConfigError, match=r"brokers\.ibkr\.account: DU000 is not managed"):
         make_broker(account="DU000").connect()
+
+
+def test_broker_connection_lost_mid_request_retries_on_a_new_session(broker: IBKRBroker, gateway: FakeGateway) -> None:
+    gateway.manual_trade("TSLA", 20, 445.0)
+    gateway.hang_up_on_next(7)  # the gateway dies while our executions request is in flight
+    fills = broker.fill_reports()
+    assert [(f.instrument_id, f.quantity) for f in fills] == [("SMART:TSLA", 20)]
+    assert broker.reconnects == 1

@@ -97,6 +97,7 @@ class IBSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._lost_future: asyncio.Future[None] | None = None
 
     @property
     def where(self) -> str:
@@ -143,6 +144,7 @@ class IBSession:
         ib = self.library.IB()
         loop = asyncio.get_running_loop()
         refused: asyncio.Future[int] = loop.create_future()
+        self._lost_future = loop.create_future()
 
         def on_error(req_id: int, code: int, text: str, *rest: Any) -> None:
             if code == 326 and not refused.done():  # TWS: client id already in use, then it hangs up
@@ -181,6 +183,8 @@ class IBSession:
         if not self._closing:
             log.warning("ibkr: connection to %s lost", self.where)
         self.lost.set()
+        if self._lost_future is not None and not self._lost_future.done():
+            self._lost_future.set_result(None)
 
     def is_connected(self) -> bool:
         return self.ib is not None and not self.lost.is_set() and bool(self.ib.isConnected())
@@ -193,9 +197,18 @@ class IBSession:
 
         async def runner() -> Any:
             result = work(*args)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+            if not inspect.isawaitable(result):
+                return result
+            # a request in flight when the socket dies would otherwise wait for its full timeout
+            task = asyncio.ensure_future(result)
+            lost = self._lost_future
+            if lost is None:
+                return await task
+            await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                task.cancel()
+                raise TemporaryBrokerError(f"ibkr: connection to {self.where} lost during a request")
+            return task.result()
 
         future = asyncio.run_coroutine_threadsafe(runner(), loop)
         limit = self.request_timeout if timeout is None else timeout

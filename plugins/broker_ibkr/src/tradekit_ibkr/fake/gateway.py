@@ -70,7 +70,7 @@ class FakeGateway:
         self._reject_next: list[str] = []
         self._fill_delay = timedelta(0)
         self._swallow_next_acks = 0
-        self.on_request: Callable[[list[str]], None] | None = None
+        self._hang_up_on: set[int] = set()
         self._all_requests: list[int] = []
         self._changed = threading.Condition(self._lock)
 
@@ -192,6 +192,11 @@ class FakeGateway:
         with self._lock:
             self._fill_delay = timedelta(seconds=seconds)
 
+    def hang_up_on_next(self, message_id: int) -> None:
+        """Drop every connection instead of answering the next request with this message id (7: executions)."""
+        with self._lock:
+            self._hang_up_on.add(message_id)
+
     def swallow_next_acks(self, count: int = 1) -> None:
         """Accept the next ``count`` orders silently: no openOrder or orderStatus reaches the client."""
         with self._lock:
@@ -287,8 +292,13 @@ class FakeGateway:
                 with self._lock:
                     self._all_requests.append(int(fields[0]))
                     session.requests.append(int(fields[0]))
-                    if self.on_request is not None:
-                        self.on_request(fields)
+                    if int(fields[0]) in self._hang_up_on and session.client_id is not None:
+                        self._hang_up_on.discard(int(fields[0]))
+                        sessions, self._sessions = self._sessions, []
+                        for other in sessions:
+                            self._close(other)
+                        self._changed.notify_all()
+                        break
                     self._dispatch(session, fields)
                     self._changed.notify_all()
         except (ConnectionClosed, OSError):
