@@ -169,7 +169,7 @@ class IBSession:
         except ConnectionRefusedError:
             raise TemporaryBrokerError(f"ibkr: nothing listens at {self.host}:{self.port}; start TWS or IB Gateway "
                                        f"(or `tradekit ibkr fake-gateway`) and enable the API") from None
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise TemporaryBrokerError(f"ibkr: no answer from {self.where} within {self.connect_timeout:g}s") from None
         except (ConnectionError, OSError) as error:
             raise TemporaryBrokerError(f"ibkr: connection to {self.where} failed: {error}") from None

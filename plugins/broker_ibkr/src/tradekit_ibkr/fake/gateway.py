@@ -10,38 +10,18 @@ plain methods, so tests drive them directly.
 
 from __future__ import annotations
 
-import logging
-import socket
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tradekit_ibkr.fake import messages as msg
 from tradekit_ibkr.fake.book import Book, FakeExecution, FakeOrder
 from tradekit_ibkr.fake.history import parse_end, rows_for_request
 from tradekit_ibkr.fake.market import BAR_SECONDS, Bar, PriceSource
-from tradekit_ibkr.fake.wire import ConnectionClosed, encode, read_fields, read_greeting
-
-log = logging.getLogger("tradekit_ibkr.fake")
+from tradekit_ibkr.fake.server import Session, TwsServer
 
 REJECT_CODE = 201
 
 
-@dataclass
-class Session:
-    """One connected API client."""
-
-    sock: socket.socket
-    client_id: int | None = None
-    realtime: dict[int, str] = field(default_factory=dict)  # reqId -> symbol
-    positions_subscribed: bool = False
-    account_subscribed: bool = False
-    requests: list[int] = field(default_factory=list)  # message ids received, for tests
-    closed: bool = False
-
-
-class FakeGateway:
+class FakeGateway(TwsServer):
     """A TWS-compatible server with an account, a market and a controllable clock."""
 
     def __init__(
@@ -54,25 +34,16 @@ class FakeGateway:
         port: int = 0,
         start: datetime | None = None,
     ) -> None:
+        super().__init__(host, port)
         self.source = source
-        self.host = host
-        self._requested_port = port
-        self.port = 0
         self.book = Book(account=account, cash=cash)
         open_, _ = source.session()
         self._now = (start or open_).astimezone(UTC)
-        self._lock = threading.RLock()
-        self._sessions: list[Session] = []
-        self._listener: socket.socket | None = None
-        self._accept_thread: threading.Thread | None = None
         self._next_order_id = 1
         # faults
         self._reject_next: list[str] = []
         self._fill_delay = timedelta(0)
         self._swallow_next_acks = 0
-        self._hang_up_on: set[int] = set()
-        self._all_requests: list[int] = []
-        self._changed = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -80,46 +51,8 @@ class FakeGateway:
     def account(self) -> str:
         return self.book.account
 
-    @property
-    def address(self) -> tuple[str, int]:
-        return self.host, self.port
-
-    def start(self) -> FakeGateway:
-        """Listen (port 0 picks a free port; ``restart`` reuses the same one)."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self.port or self._requested_port))
-        listener.listen(8)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        self._accept_thread = threading.Thread(target=self._accept_loop, args=(listener,), name="fake-tws-accept", daemon=True)
-        self._accept_thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close every client and stop listening. Safe to call twice."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:
-                listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            listener.close()
-        if self._accept_thread is not None:
-            self._accept_thread.join(timeout=5)
-            self._accept_thread = None
-        self.drop_connections()
-
-    def restart(self) -> None:
-        """A gateway restart: every client is cut off, the account survives, the port stays."""
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> FakeGateway:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _hello(self) -> list[object]:
+        return msg.server_hello(self._now)
 
     # ------------------------------------------------------------------ time and market
 
@@ -175,13 +108,6 @@ class FakeGateway:
 
     # ------------------------------------------------------------------ faults
 
-    def drop_connections(self) -> None:
-        """Cut every client off, as a network failure would."""
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            self._close(session)
-
     def reject_next_order(self, reason: str = "Order rejected - reason:The order size exceeds the allowed limit") -> None:
         """The next placeOrder is refused with error 201 and this text."""
         with self._lock:
@@ -191,11 +117,6 @@ class FakeGateway:
         """Market orders stay working for ``seconds`` of fake time before they fill (0 restores)."""
         with self._lock:
             self._fill_delay = timedelta(seconds=seconds)
-
-    def hang_up_on_next(self, message_id: int) -> None:
-        """Drop every connection instead of answering the next request with this message id (7: executions)."""
-        with self._lock:
-            self._hang_up_on.add(message_id)
 
     def swallow_next_acks(self, count: int = 1) -> None:
         """Accept the next ``count`` orders silently: no openOrder or orderStatus reaches the client."""
@@ -238,24 +159,10 @@ class FakeGateway:
         with self._lock:
             return list(self.book.executions)
 
-    def requests_seen(self) -> list[int]:
-        """Message ids received from every client so far (oldest first)."""
-        with self._lock:
-            return list(self._all_requests)
-
-    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until ``condition()`` holds after some request was handled (tests: no sleeps)."""
-        with self._changed:
-            return self._changed.wait_for(condition, timeout=timeout)
-
     def realtime_subscribers(self, symbol: str) -> int:
         """How many live real-time bar subscriptions ask for ``symbol``."""
         with self._lock:
             return sum(1 for s in self._live_sessions() for wanted in s.realtime.values() if wanted == symbol)
-
-    def connected_clients(self) -> list[int]:
-        with self._lock:
-            return [s.client_id for s in self._sessions if s.client_id is not None and not s.closed]
 
     def _find_working(self, order_ref: str | None, perm_id: int | None) -> FakeOrder:
         for order in self.book.orders.values():
@@ -266,70 +173,6 @@ class FakeGateway:
     def _require_symbol(self, symbol: str) -> None:
         if symbol not in self.source.symbols():
             raise KeyError(f"the fake market has no symbol {symbol!r}")
-
-    # ------------------------------------------------------------------ server
-
-    def _accept_loop(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            session = Session(sock)
-            threading.Thread(target=self._serve, args=(session,), name="fake-tws-client", daemon=True).start()
-
-    def _serve(self, session: Session) -> None:
-        try:
-            read_greeting(session.sock)
-            with self._lock:
-                self._sessions.append(session)
-                self._send(session, msg.server_hello(self._now))
-            while not session.closed:
-                fields = read_fields(session.sock)
-                if not fields:
-                    continue
-                with self._lock:
-                    self._all_requests.append(int(fields[0]))
-                    session.requests.append(int(fields[0]))
-                    if int(fields[0]) in self._hang_up_on and session.client_id is not None:
-                        self._hang_up_on.discard(int(fields[0]))
-                        sessions, self._sessions = self._sessions, []
-                        for other in sessions:
-                            self._close(other)
-                        self._changed.notify_all()
-                        break
-                    self._dispatch(session, fields)
-                    self._changed.notify_all()
-        except (ConnectionClosed, OSError):
-            pass
-        except Exception:  # a bug in the fake must not hang the client: log and drop it
-            log.exception("fake gateway failed on a request")
-        finally:
-            with self._lock:
-                if session in self._sessions:
-                    self._sessions.remove(session)
-                self._close(session)
-                self._changed.notify_all()
-
-    def _close(self, session: Session) -> None:
-        session.closed = True
-        try:
-            session.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        session.sock.close()
-
-    def _live_sessions(self) -> list[Session]:
-        return [s for s in self._sessions if not s.closed and s.client_id is not None]
-
-    def _send(self, session: Session, fields: list[object]) -> None:
-        if session.closed:
-            return
-        try:
-            session.sock.sendall(encode(fields))
-        except OSError:
-            session.closed = True
 
     def _owners(self, order: FakeOrder) -> list[Session]:
         """Who hears about an order: its own client, and client 0 (which binds manual orders)."""
