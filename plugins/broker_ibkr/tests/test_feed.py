@@ -41,3 +41,24 @@ def test_feed_fills_a_gap_from_history(broker: IBKRBroker, gateway: FakeGateway,
     got = candle["SMART:AAPL"]
     assert (got.open, got.high, got.low, got.close, got.volume) == _expected(market, "AAPL", start, 60)
 
+
+
+def test_feed_serves_the_paper_venue_quotes_and_stop_crossings(broker: IBKRBroker, gateway: FakeGateway, market) -> None:
+    arrived = BarQueue()
+    feed = IBKRFeed(broker, on_bar=arrived.put)
+    feed.watch(["SMART:TSLA"])
+    assert gateway.wait_for(lambda: gateway.realtime_subscribers("TSLA") == 1)
+    start = gateway.now
+    gateway.advance(300)
+    for _ in range(60):
+        arrived.get(timeout=5)
+    bars = market.bars("TSLA", start, gateway.now)
+    quote = feed.quote("SMART:TSLA", gateway.now)
+    assert quote is not None and (quote.last, quote.ts) == (bars[-1].close, gateway.now)
+    assert feed.quote("SMART:TSLA", start) is None  # nothing had closed yet
+    level = min(b.low for b in bars[10:])  # a sell stop resting at the day's low so far (after bar 10)
+    first = next(b for b in bars[10:] if b.low <= level)
+    crossed = feed.first_cross("SMART:TSLA", bars[10].ts, gateway.now, level, -1)
+    assert crossed == (first.end, first.open if first.open <= level else level)
+    assert feed.first_cross("SMART:TSLA", start, gateway.now, level - 50, -1) is None
+    assert feed.instrument("SMART:TSLA").currency == "USD"

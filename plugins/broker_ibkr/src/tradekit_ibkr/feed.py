@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from tradekit.model import Candle, Instrument, InstrumentId
+from tradekit.model import Candle, Instrument, InstrumentId, Quote
 
 from tradekit_ibkr import parsing
 from tradekit_ibkr.bars import REALTIME_SECONDS
@@ -25,7 +25,14 @@ BUFFER_BARS = 720 * 7  # a whole US session of 5-second bars and then some
 
 
 class IBKRFeed:
-    """Candles of any multiple of 5 seconds, assembled from the broker's real-time bars."""
+    """Candles of any multiple of 5 seconds, assembled from the broker's real-time bars.
+
+    It also answers what the paper venue asks of its ``market`` (``quote``,
+    ``instrument``, ``first_cross``), so a paper run can execute on the
+    gateway's bars: pass it as ``BrokerContext.market`` of the paper broker.
+    """
+
+    market = "NYSE"
 
     def __init__(self, broker: IBKRBroker, on_bar: Callable[[Candle], None] | None = None) -> None:
         """``on_bar`` sees each 5-second bar after it is buffered (on the client thread)."""
@@ -36,6 +43,44 @@ class IBKRFeed:
 
     def instruments(self) -> Mapping[InstrumentId, Instrument]:
         return {instrument.id: instrument for instrument in self.broker.instruments()}
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument | None:
+        """A US stock routed SMART (no request: every symbol IB knows is one)."""
+        try:
+            return parsing.stock_instrument(parsing.symbol_of(instrument_id))
+        except ValueError:
+            return None
+
+    def quote(self, instrument_id: InstrumentId, at: datetime) -> Quote | None:
+        """The close of the last buffered 5-second bar that ended at or before ``at``."""
+        finished = [bar for bar in self.buffered(instrument_id) if bar.end <= at]
+        if not finished:
+            return None
+        bar = finished[-1]
+        return Quote(instrument_id=instrument_id, ts=bar.end, last=bar.close, volume=bar.volume)
+
+    def quotes(self, instrument_ids: Iterable[InstrumentId], at: datetime) -> dict[InstrumentId, Quote]:
+        out = {}
+        for instrument_id in instrument_ids:
+            quote = self.quote(instrument_id, at)
+            if quote is not None:
+                out[instrument_id] = quote
+        return out
+
+    def first_cross(self, instrument_id: InstrumentId, start: datetime, end: datetime, level: float,
+                    direction: int) -> tuple[datetime, float] | None:
+        """The first bar ending in (start, end] that reaches ``level`` (down when ``direction`` < 0):
+        its end time and the fill price (the level, or the open when the bar gapped through it)."""
+        for bar in self.buffered(instrument_id):
+            if not start < bar.end <= end:
+                continue
+            if (direction < 0 and bar.low <= level) or (direction >= 0 and bar.high >= level):
+                gapped = bar.open <= level if direction < 0 else bar.open >= level
+                return bar.end, bar.open if gapped else level
+        return None
+
+    def historical(self, instrument_id: InstrumentId, start: datetime, end: datetime, interval_seconds: int) -> list[Candle]:
+        return self.broker.historical(instrument_id, start, end, interval_seconds)
 
     def watch(self, instrument_ids: Iterable[InstrumentId]) -> None:
         """Subscribe now (before the first candle is due) so no bar is missed."""
