@@ -37,8 +37,13 @@ def test_plugin_cli_fake_gateway_serves_the_real_client(tmp_path: Path) -> None:
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
-        line = process.stderr.readline()
-        assert "fake TWS listening on 127.0.0.1:" in line, line
+        lines = []
+        for _ in range(50):  # warnings from imports may come first
+            line = process.stderr.readline()
+            lines.append(line)
+            if "fake TWS listening on" in line or not line:
+                break
+        assert "fake TWS listening on 127.0.0.1:" in line, "".join(lines)
         port = int(line.split("127.0.0.1:")[1].split(",")[0])
         context = BrokerContext("ibkr", {"port": port, "connect_timeout": 5, "request_timeout": 5}, tmp_path,
                                 SimClock(datetime(2025, 1, 2, 14, 30, tzinfo=UTC)), live=True)

@@ -255,6 +255,8 @@ class IBKRBroker:
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
         """Executions at or after ``since`` (the watermark), asked afresh from TWS, oldest first."""
+        if since is not None and since.tzinfo is None:
+            raise BrokerError(f"ibkr: fill_reports(since={since}) needs a timezone-aware time")
         async def executions(ib: Any) -> list[Any]:
             fresh = await ib.reqExecutionsAsync()
             # commission reports update the fill objects the IB object keeps, not the copies a
