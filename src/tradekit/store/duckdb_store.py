@@ -24,7 +24,7 @@ import duckdb
 from tradekit import __version__
 from tradekit.errors import StoreError
 from tradekit.faults import crashpoint
-from tradekit.model.book import Book, DayRecord, StrategyRecord
+from tradekit.model.book import Book, DayRecord, RiskRecord, StrategyRecord
 from tradekit.model.events import Event, event_from_row
 from tradekit.model.orders import Order, OrderStatus
 from tradekit.model.positions import Position
@@ -218,6 +218,8 @@ class DuckDBStore:
             c.executemany(f"INSERT OR REPLACE INTO strategy_state VALUES ({_marks(5)})", [list(R.strategy_row(book, k)) for k in sorted(dirty.strategies)])
         if dirty.blocks:
             c.executemany(f"INSERT OR REPLACE INTO blocks VALUES ({_marks(5)})", [list(R.block_row(book, k)) for k in sorted(dirty.blocks)])
+        if dirty.risk:
+            c.executemany(f"INSERT OR REPLACE INTO risk_state VALUES ({_marks(6)})", [list(R.risk_row(book, k)) for k in sorted(dirty.risk)])
 
     # ---- reading -------------------------------------------------------
     def load_book(self) -> Book:
@@ -249,6 +251,8 @@ class DuckDBStore:
             book.strategies[(account, strategy)] = StrategyRecord(account, strategy, day, json.loads(state), ts)
         for account, strategy, day, rule, count in c.execute("SELECT * FROM blocks").fetchall():
             book.blocks[(account, strategy, day, rule)] = count
+        for account, key, day, ts, value, reason in c.execute("SELECT * FROM risk_state").fetchall():
+            book.risk[(account, key)] = RiskRecord(account, key, day, None if value is None else json.loads(value), reason or "", ts)
         for account, fill_id in c.execute("SELECT account, fill_id FROM fills").fetchall():
             book.fill_ids.add((account, fill_id))
         book.take_dirty()
