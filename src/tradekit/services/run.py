@@ -35,6 +35,7 @@ class RunOptions:
     day: date | None = None
     data: Path | None = None
     fresh_day: bool = False
+    pace: float = 0.0  # wall seconds per step: watch a replay in real time (and talk to it)
 
 
 @dataclass
@@ -118,14 +119,20 @@ def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOu
         extras = {"scanner": replay.scanner} if replay.scanner is not None else {}
         if options.fresh_day and record is not None and record.day == info.day:
             log(f"starting {info.day} over for {strategy.name} (no open positions; cash is kept)")
+        from tradekit.services.control import engine_controls
+
+        risk, channel, control_server = engine_controls(ws, strategy.name, options.pace, log)
         engine = Engine(
             store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=False,
                                     opening_cash=Decimal(settings.capital), extras=extras,
                                     fresh=options.fresh_day),
-            log=log, notify=ws.plugins.notify,
+            log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
-        result = engine.run()
+        try:
+            result = engine.run()
+        finally:
+            control_server.close()
         store.flush(book)
         store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
         return RunOutcome(info.day, result, f"{info.day} done", issues)
