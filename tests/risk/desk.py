@@ -91,7 +91,7 @@ class Desk:
         self.store.close()
 
 
-def open_desk(home: Path, root: Path, *, paper: dict[str, Any] | None = None, **risk: Any) -> Desk:
+def open_desk(home: Path, root: Path, *, paper: dict[str, Any] | None = None, minutes: float | None = None, **risk: Any) -> Desk:
     """Engine, store, paper venue and risk gate for ``DAY`` with the ``[risk]`` overrides given (a restart when home exists)."""
     directory = root / "NSE" / DAY.isoformat()
     if not directory.exists():
@@ -102,7 +102,7 @@ def open_desk(home: Path, root: Path, *, paper: dict[str, Any] | None = None, **
     store = DuckDBStore(home / "tradekit.duckdb")
     book = store.load_book()
     record = book.strategies.get((ACCOUNT, "example"))
-    clock = SimClock(record.ts if record is not None else info.open)
+    clock = SimClock(info.open + timedelta(minutes=minutes) if minutes is not None else record.ts if record is not None else info.open)
     settings = {"capital": 100000, "costs": {"preset": "none"}, **(paper or {})}
     broker = create_paper_broker(BrokerContext(name="paper", settings=settings, home=home, clock=clock, market=market))
     broker.connect()

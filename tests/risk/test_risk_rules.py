@@ -119,17 +119,27 @@ def test_drawdown_guard_warns_halts_and_liquidates(desk_factory, levels, expect)
     desk.watch()
     latches = desk.engine.risk.latches(desk.engine)
     assert (desk.book.risk_value(ACCOUNT, "drawdown:warned") is not None) == (expect == "warn")
-    assert ("drawdown" in latches) == (expect == "halt")
+    assert ("drawdown" in latches) == (expect in ("halt", "liquidate"))
     assert ("kill" in latches) == (expect == "liquidate")
     if expect == "liquidate":
         assert desk.held(TESTCO) == 0 and not desk.book.working_orders(ACCOUNT)  # the stop was cancelled too
         closing = [o for o in desk.book.orders.values() if o.reason == "DRAWDOWN_LIQUIDATE"]
         assert len(closing) == 1 and closing[0].side is Side.SELL and closing[0].filled_quantity == 30
+        desk.watch()  # flat and still 3% below the mark: the guard does not fire again
+        assert len([o for o in desk.book.orders.values() if o.reason == "DRAWDOWN_LIQUIDATE"]) == 1
     else:
         assert desk.held(TESTCO) == 30
     desk.enter(OTHERCO, 10, 500.0)
     assert desk.held(OTHERCO) == (10 if expect == "warn" else 0)
     assert desk.blocked({"warn": "none", "halt": "DRAWDOWN_HALT", "liquidate": "KILL_SWITCH"}[expect]) == (0 if expect == "warn" else 1)
+    if expect == "liquidate":
+        from tradekit.control import ops
+
+        assert ops.unlatch(desk.engine, ["kill", "drawdown"])["still_latched"] == []
+        desk.watch()  # the mark starts again from here: unlatching sticks
+        assert desk.engine.risk.latches(desk.engine) == {}
+        desk.enter(BANKCO, 10, 200.0)
+        assert desk.held(BANKCO) == 10
 
 
 def test_signal_expiry(desk_factory) -> None:
@@ -142,6 +152,33 @@ def test_signal_expiry(desk_factory) -> None:
     assert isinstance(verdict, Block) and verdict.rule == "SIGNAL_EXPIRED" and "180s" in verdict.reason
     fresh = desk.engine.risk.review(desk.engine, Enter(TESTCO, Side.BUY, 10, signal_price=1000.0), desk.clock.now())
     assert isinstance(fresh, Enter)
+
+
+def test_an_entry_journalled_but_never_sent_is_not_sent_after_its_signal_expired(tmp_path: Path) -> None:
+    from tradekit.model.intents import Enter
+    from tradekit.model.orders import OrderStatus
+
+    def crash_between_journal_and_send(restart_minutes: float) -> Desk:
+        home = tmp_path / f"home{restart_minutes}"
+        desk = open_desk(home, tmp_path / "data", signal_expiry_seconds=120)
+        now = desk.at(5)
+        desk.engine._enter(Enter(TESTCO, Side.BUY, 10, signal_price=1000.0), now)  # journalled; its send never ran
+        desk.engine._commit(force_durable=True)
+        desk.close()
+        return open_desk(home, tmp_path / "data", minutes=restart_minutes, signal_expiry_seconds=120)
+
+    late = crash_between_journal_and_send(9)  # back four minutes later
+    try:
+        (order,) = late.book.orders.values()
+        assert order.status is OrderStatus.CANCELLED and order.status_reason.startswith("SIGNAL_EXPIRED: 240s old")
+        assert late.engine.broker.order_reports() == [] and late.held(TESTCO) == 0
+    finally:
+        late.close()
+    soon = crash_between_journal_and_send(6)  # back within the expiry: sent, as before
+    try:
+        assert soon.held(TESTCO) == 10 and len(soon.engine.broker.order_reports()) == 1
+    finally:
+        soon.close()
 
 
 def test_duplicate_cooldown_and_attempt_limit(desk_factory) -> None:

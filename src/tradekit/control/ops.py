@@ -17,6 +17,7 @@ from tradekit.control import ControlError
 from tradekit.control.queries import LISTINGS
 from tradekit.engine.risk import LATCHES, RiskGate, pause_key
 from tradekit.model.intents import Exit
+from tradekit.model.orders import OrderStatus
 from tradekit.ports.strategy import Decision
 
 
@@ -85,14 +86,14 @@ def flatten(engine: Any, *, reason: str = "flatten (kill switch)", exit_reason: 
     gate.latch(engine, now, "kill", reason)
     engine._commit(force_durable=True)
     positions = engine.book.open_positions(engine.account)
+    working_before = [o.client_order_id for o in engine.book.working_orders(engine.account)]
     engine.log(f"CONTROL flatten: {len(positions)} position(s), kill switch latched ({reason})", now)
     _act(engine, tuple(Exit(p.instrument_id, exit_reason) for p in positions), now)
-    cancelled = 0
     for order in list(engine.book.working_orders(engine.account)):
-        if order.broker_order_id is not None:
+        if order.broker_order_id is not None:  # stops the exits did not take with them, entries still working
             engine._cancel(order, exit_reason, now)
-            cancelled += 1
     engine._settle(now)
+    cancelled = sum(1 for cid in working_before if engine.book.orders[cid].status is OrderStatus.CANCELLED)
     engine._commit(force_durable=True)
     left = [p.instrument_id for p in engine.book.open_positions(engine.account)]
     working = [o.client_order_id for o in engine.book.working_orders(engine.account)]

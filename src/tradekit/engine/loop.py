@@ -384,6 +384,10 @@ class Engine:
                 self.log(f"order {order.client_order_id} found at the broker as {report.broker_order_id}; not re-sent", now)
                 self._record(OrderAccepted(ts=now, account=self.account, client_order_id=order.client_order_id,
                                            broker_order_id=report.broker_order_id), durable=True)
+            elif self.risk is not None and (stale := self.risk.expired_entry(self, order, now)):
+                self.log(f"order {order.client_order_id} never reached the broker and its signal expired ({stale}); not sent", now)
+                self._record(OrderCancelled(ts=now, account=self.account, client_order_id=order.client_order_id,
+                                            reason=f"SIGNAL_EXPIRED: {stale}"), durable=True)
             else:
                 self.log(f"order {order.client_order_id} never reached the broker; sending it now", now)
                 self._send(order, order.created_at or now)

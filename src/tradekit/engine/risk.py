@@ -29,6 +29,7 @@ from tradekit.model.events import RiskStateSet
 from tradekit.model.instruments import Instrument, InstrumentKind
 from tradekit.model.intents import Block, Enter
 from tradekit.model.money import to_decimal
+from tradekit.model.orders import Order
 
 KILL = "latch:KILL"
 DAILY_LOSS = "latch:DAILY_LOSS"
@@ -37,6 +38,7 @@ LATCHES = {"kill": KILL, "daily-loss": DAILY_LOSS, "drawdown": DRAWDOWN}
 DAY_START = "equity:day_start"
 PEAK = "equity:peak"
 WARNED = "drawdown:warned"
+LIQUIDATED = "drawdown:liquidated"
 NO_DAY = date.min
 
 
@@ -126,8 +128,10 @@ class RiskGate:
             if self._value(engine, LATCHES[name]) is not None:
                 self._set(engine, now, LATCHES[name], None, "unlatched")
                 cleared.append(name)
-                if name == "drawdown":
-                    self._set(engine, now, PEAK, None, "reset by unlatch")  # measure from here, or it trips again at once
+                if name == "drawdown":  # measure from here, or the guard trips again at once
+                    self._set(engine, now, PEAK, None, "reset by unlatch")
+                    if self._value(engine, LIQUIDATED) is not None:
+                        self._set(engine, now, LIQUIDATED, None, "reset by unlatch")
         return cleared
 
     def paused(self, engine: Any, strategy: str) -> bool:
@@ -167,6 +171,7 @@ class RiskGate:
             if pnl <= -limit and self._value(engine, DAILY_LOSS) is None:
                 reason = f"day P&L {pnl:,.2f} reached the daily loss limit {-limit:,.2f} ({limits.daily_loss_pct}% of {capital:,.2f})"
                 self.latch(engine, now, "daily-loss", reason)
+                engine._commit(force_durable=True)  # durable before anyone is told
                 engine.log(f"RISK daily loss limit hit: {reason}; no new entries today", now)
         peak_value = self._value(engine, PEAK)
         peak = Decimal(peak_value["equity"]) if peak_value is not None else None
@@ -175,8 +180,10 @@ class RiskGate:
             self._set(engine, now, PEAK, {"equity": str(equity)}, "high-water mark")
             return
         drawdown = _pct(peak - equity, peak)
-        if limits.drawdown_liquidate_pct and drawdown >= limits.drawdown_liquidate_pct and self._value(engine, KILL) is None:
+        if limits.drawdown_liquidate_pct and drawdown >= limits.drawdown_liquidate_pct and self._value(engine, LIQUIDATED) is None:
             reason = f"drawdown {drawdown:.1f}% from {peak:,.2f} reached {limits.drawdown_liquidate_pct}%"
+            self._set(engine, now, LIQUIDATED, {"drawdown_pct": round(drawdown, 2)}, reason)
+            self.latch(engine, now, "drawdown", reason)  # once: `tradekit unlatch` lifts both latches and resets the mark
             engine.log(f"RISK liquidating: {reason}", now)
             from tradekit.control.ops import flatten
 
@@ -184,6 +191,7 @@ class RiskGate:
         elif limits.drawdown_halt_pct and drawdown >= limits.drawdown_halt_pct and self._value(engine, DRAWDOWN) is None:
             reason = f"drawdown {drawdown:.1f}% from {peak:,.2f} reached {limits.drawdown_halt_pct}%"
             self.latch(engine, now, "drawdown", reason)
+            engine._commit(force_durable=True)
             engine.log(f"RISK new entries halted: {reason} (tradekit unlatch drawdown)", now)
         elif limits.drawdown_warn_pct and drawdown >= limits.drawdown_warn_pct and self._value(engine, WARNED) is None:
             self._set(engine, now, WARNED, {"drawdown_pct": round(drawdown, 2)}, "warned", day=engine.session.day)
@@ -230,6 +238,17 @@ class RiskGate:
         self._set(engine, now, entry_key(strategy, iid), {"count": count, "last_ts": now.isoformat(), "side": intent.side.value},
                   "entry", day=engine.session.day)
         return sized
+
+    def expired_entry(self, engine: Any, order: Order, now: datetime) -> str | None:
+        """Why a journalled entry order that never reached the broker must not be sent after a restart, or None."""
+        limit = self.limits.signal_expiry_seconds
+        if not limit or order.created_at is None:
+            return None
+        attempts = engine.book.risk_value(engine.account, entry_key(order.strategy, order.instrument_id))
+        if attempts is None or datetime.fromisoformat(attempts["last_ts"]) != order.created_at:
+            return None  # not an entry (exits and stops are always sent)
+        age = (now - order.created_at).total_seconds()
+        return f"{age:.0f}s old, limit {limit:.0f}s" if age > limit else None
 
     def _size(self, engine: Any, intent: Enter, now: datetime) -> Enter | Block:
         sizing = self.limits.sizing.get(engine.strategy.name)

@@ -101,6 +101,7 @@ def _account_day(ws: Workspace, book: Book, account: str) -> tuple[Any, Any, Any
             continue
         record = book.days.get((account, day))
         marks = [r.ts for (acct, _), r in book.strategies.items() if acct == account and r.day == day]
+        marks += [book.last_fill_ts[account]] if account in book.last_fill_ts and book.last_fill_ts[account] >= info.open else []
         moment = info.close if record is not None and record.close_cash is not None else max(marks, default=info.open)
         return replay, info, moment
     raise ControlError(f"no market data for {account}'s day {day}: cannot price a close on the paper venue")
