@@ -21,6 +21,7 @@ DEFAULT_PLUGINS = (
     "tradekit.plugins.paper",
     "tradekit.plugins.duckdb_store",
     "tradekit.plugins.replay",
+    "tradekit.plugins.broker_feed",
     "tradekit.plugins.example_strategy",
 )
 
