@@ -191,7 +191,13 @@ class DuckDBStore:
             if events:
                 rows = []
                 for offset, event in enumerate(events):
-                    payload = json.dumps(event.to_payload(), sort_keys=True)
+                    try:
+                        payload = json.dumps(event.to_payload(), sort_keys=True)
+                    except (TypeError, ValueError) as error:
+                        raise StoreError(
+                            f"store {self.path}: {event.TYPE} event cannot be journalled (payload is not plain JSON: "
+                            f"{error}); nothing of this step was written"
+                        ) from None
                     rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
                 self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             self._write(book, dirty)
@@ -313,6 +319,10 @@ class _Transaction:
                 raise StoreError(f"store {self._path}: commit failed: {str(error).splitlines()[0]}") from None
         else:
             self._connection.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):  # a row the schema refuses: nothing of the step was written
+                raise StoreError(
+                    f"store {self._path}: write failed, nothing of this step was written: {str(exc).splitlines()[0]}"
+                ) from None
 
 
 def _marks(count: int) -> str:
