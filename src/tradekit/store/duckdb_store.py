@@ -47,10 +47,14 @@ class DuckDBStore:
         if not readonly:
             self._lock = StoreLock(self.path)
             self._lock.acquire()
+        self._connection = None  # type: ignore[assignment]
         try:
             self._connection = self._connect()
             self._check_and_migrate()
         except BaseException:
+            if self._connection is not None:  # a refused file must not stay open in this process
+                self._connection.close()
+                self._connection = None  # type: ignore[assignment]
             if self._lock is not None:
                 self._lock.release()
             raise
@@ -84,6 +88,15 @@ class DuckDBStore:
         return connection
 
     def _check_and_migrate(self) -> None:
+        try:
+            self._check_and_migrate_unguarded()
+        except duckdb.Error as error:  # pages missing or corrupt beyond the header (a truncated copy)
+            raise StoreError(
+                f"store {self.path} is damaged ({str(error).splitlines()[0]}); it was left untouched; "
+                f"restore a backup from {self.backup_dir}"
+            ) from None
+
+    def _check_and_migrate_unguarded(self) -> None:
         try:
             tables = {row[0] for row in self._connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         except duckdb.Error as error:
