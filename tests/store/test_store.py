@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tradekit.errors import StoreError, StoreLockedError
+from tradekit.errors import StoreError
 from tradekit.model.book import Book
 from tradekit.model.events import (
     DayClosed,
@@ -36,10 +31,6 @@ INSTRUMENT = "NSE:TESTCO"
 DAY = date(2025, 12, 9)
 T0 = datetime(2025, 12, 9, 3, 45, tzinfo=UTC)
 D = Decimal
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _order(tag: str, side: Side, quantity: int, *, reason: str = "ENTRY", minute: int = 1, **extra: object) -> Order:
@@ -143,14 +134,10 @@ def test_store_batched_commits_written_on_flush(store_path: Path) -> None:
             for event in step:
                 book.apply(event)
             store.commit(step, book, durable=False)
-        assert table_counts_open(store) == 0  # nothing durable yet
+        assert store.event_count() == 0  # nothing durable yet
         store.flush(book)
         assert store.event_count() == sum(len(step) for step in trading_steps())
         assert snapshot(store.load_book()) == snapshot(book)
-
-
-def table_counts_open(store: DuckDBStore) -> int:
-    return int(store.query("SELECT count(*) FROM events")[0][0])
 
 
 def test_store_close_with_unflushed_events_raises_store_error(store_path: Path) -> None:
