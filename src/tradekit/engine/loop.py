@@ -489,8 +489,10 @@ class Engine:
             )
         working = tuple(o for o in self.book.working_orders(self.account) if o.strategy == self.strategy.name)
         cash = self.book.cash.get(self.account, Decimal(0))
+        # equity at cost: cash plus every open position at its average price (no broker call per step)
+        equity = cash + sum((p.average_price * p.quantity for p in self.book.open_positions(self.account)), Decimal(0))
         return StrategyContext(now=now, session=self.session, instruments=self._instruments, positions=positions,
-                               working_orders=working, cash=cash, equity=cash, extras=self.settings.extras)
+                               working_orders=working, cash=cash, equity=equity, extras=self.settings.extras)
 
     def _equity(self, now: datetime) -> Decimal:
         cash = self.book.cash.get(self.account, Decimal(0))
