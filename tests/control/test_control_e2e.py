@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.control.engine_process import EngineProcess, tradekit
 
-from engine_process import EngineProcess, tradekit  # noqa: E402
-
-from tradekit.cli.main import _register, app  # noqa: E402
-from tradekit.control.client import EngineClient  # noqa: E402
-from tradekit.services.doctor import check  # noqa: E402
-from tradekit.store import DuckDBStore  # noqa: E402
-from tradekit.testing.market import example_config, session_bars, write_day  # noqa: E402
-from tradekit.testing.outcome import venue_outcome  # noqa: E402
+from tradekit.cli.main import _register, app
+from tradekit.control.client import EngineClient
+from tradekit.services.doctor import check
+from tradekit.store import DuckDBStore
+from tradekit.testing.market import example_config, session_bars, write_day
+from tradekit.testing.outcome import venue_outcome
 
 DAY = date(2025, 12, 8)
 _register()

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "risk"))
+from tests.risk.desk import ACCOUNT, open_desk
 
-from desk import ACCOUNT, open_desk  # noqa: E402
-
-from tradekit.model.orders import Side  # noqa: E402
-from tradekit.services.control import control  # noqa: E402
-from tradekit.services.doctor import check  # noqa: E402
-from tradekit.services.setup import workspace  # noqa: E402
-from tradekit.store import DuckDBStore  # noqa: E402
-from tradekit.testing.outcome import venue_outcome  # noqa: E402
+from tradekit.model.orders import Side
+from tradekit.services.control import control
+from tradekit.services.doctor import check
+from tradekit.services.setup import workspace
+from tradekit.store import DuckDBStore
+from tradekit.testing.outcome import venue_outcome
 
 
 def _left_with_positions(home: Path, root: Path) -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import signal
-import sys
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.control.engine_process import EngineProcess, tradekit
 
-from engine_process import EngineProcess, tradekit  # noqa: E402
-
-from tradekit.services.doctor import check  # noqa: E402
-from tradekit.store import DuckDBStore  # noqa: E402
-from tradekit.testing.market import example_config, session_bars, write_day  # noqa: E402
+from tradekit.services.doctor import check
+from tradekit.store import DuckDBStore
+from tradekit.testing.market import example_config, session_bars, write_day
 
 DAY = date(2025, 12, 8)
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.risk.desk import ACCOUNT, open_desk
 
-from desk import ACCOUNT, open_desk  # noqa: E402
-
-from tradekit.model.book import Book  # noqa: E402
-from tradekit.model.events import DayOpened, FillRecorded, OrderAccepted, OrderSubmitted  # noqa: E402
-from tradekit.model.fills import Fill  # noqa: E402
-from tradekit.model.intents import MoveStop  # noqa: E402
-from tradekit.model.orders import Order, OrderStatus, OrderType, Side  # noqa: E402
+from tradekit.model.book import Book
+from tradekit.model.events import DayOpened, FillRecorded, OrderAccepted, OrderSubmitted
+from tradekit.model.fills import Fill
+from tradekit.model.intents import MoveStop
+from tradekit.model.orders import Order, OrderStatus, OrderType, Side
 
 TESTCO = "NSE:TESTCO"
 

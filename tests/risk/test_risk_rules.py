@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.risk.desk import ACCOUNT, OPTION, Desk, open_desk
 
-from desk import ACCOUNT, OPTION, Desk, open_desk  # noqa: E402
-
-from tradekit.config import load_config  # noqa: E402
-from tradekit.errors import ConfigError  # noqa: E402
-from tradekit.model.orders import OrderType, Side  # noqa: E402
-from tradekit.services.doctor import check  # noqa: E402
+from tradekit.config import load_config
+from tradekit.errors import ConfigError
+from tradekit.model.orders import OrderType, Side
+from tradekit.services.doctor import check
 
 TESTCO, OTHERCO, BANKCO, NIFTY_CE = "NSE:TESTCO", "NSE:OTHERCO", "NSE:BANKCO", f"NFO:{OPTION}"
 
