@@ -62,13 +62,19 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         if clock.now() < session.open:
             log(f"waiting for the {market} session: opens {session.open.astimezone(ZoneInfo(session.timezone)):%Y-%m-%d %H:%M %Z}")
             clock.sleep_until(session.open)
+        from tradekit.services.control import engine_controls
+
+        risk, channel, control_server = engine_controls(ws, strategy.name, 0.0, log)
         engine = Engine(
             store=store, book=book, broker=execution, feed=feed, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=True, opening_cash=opening,
                                     fresh=options.fresh_day),
-            log=log, notify=ws.plugins.notify,
+            log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
-        result = engine.run()
+        try:
+            result = engine.run()
+        finally:
+            control_server.close()
         store.flush(book)
         store.backup(session.day, keep=int(ws.config.get("store.backups_keep", 10)))
         return RunOutcome(session.day, result, f"{session.day} done")
