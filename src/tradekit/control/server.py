@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tradekit.clock import SimClock
+from tradekit.clock import LiveClock
 from tradekit.errors import TradekitError
 
 INFO_FILE = "control.json"
@@ -68,10 +68,10 @@ class ControlChannel:
         """Serve requests until the next step is due: ``pace`` wall seconds (replay) or the wall clock (live)."""
         self.poll(engine)
         started = time.monotonic()
-        simulated = isinstance(engine.clock, SimClock)
+        wall_clock = isinstance(engine.clock, LiveClock)  # any other clock jumps to the moment (replays, tests)
         while True:
             wall_left = self.pace - (time.monotonic() - started)
-            clock_left = 0.0 if simulated else (moment - engine.clock.now()).total_seconds()
+            clock_left = (moment - engine.clock.now()).total_seconds() if wall_clock else 0.0
             left = max(wall_left, clock_left)
             if left <= 0:
                 break
