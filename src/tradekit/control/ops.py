@@ -107,7 +107,7 @@ def set_paused(engine: Any, strategy: str, paused: bool) -> dict[str, Any]:
     was = gate.paused(engine, strategy)
     if was != paused:
         value = {"since": now.isoformat()} if paused else None
-        gate._set(engine, now, pause_key(strategy), value, "paused by trader" if paused else "resumed by trader")
+        gate.set_item(engine, now, pause_key(strategy), value, "paused by trader" if paused else "resumed by trader")
         engine._commit(force_durable=True)
         engine.log(f"CONTROL {'pause' if paused else 'resume'} {strategy}: "
                    f"{'no new entries; exits and stops go on' if paused else 'entries allowed again'}", now)

@@ -104,7 +104,8 @@ class RiskGate:
         return engine.book.risk_value(engine.account, key, engine.session.day if today else None)
 
     @staticmethod
-    def _set(engine: Any, now: datetime, key: str, value: dict[str, Any] | None, reason: str = "", *, day: date = NO_DAY) -> None:
+    def set_item(engine: Any, now: datetime, key: str, value: dict[str, Any] | None, reason: str = "", *, day: date = NO_DAY) -> None:
+        """Journal one risk item (durably: risk state must survive a kill -9 the moment it changes)."""
         engine._record(RiskStateSet(ts=now, account=engine.account, key=key, day=day, value=value, reason=reason), durable=True)
 
     def latches(self, engine: Any) -> dict[str, str]:
@@ -120,18 +121,18 @@ class RiskGate:
         key = LATCHES[name]
         if self._value(engine, key) is None:
             day = engine.session.day if name == "daily-loss" else NO_DAY  # a daily loss latch ends with its day
-            self._set(engine, now, key, {"reason": reason, "since": now.isoformat()}, reason, day=day)
+            self.set_item(engine, now, key, {"reason": reason, "since": now.isoformat()}, reason, day=day)
 
     def unlatch(self, engine: Any, now: datetime, names: list[str]) -> list[str]:
         cleared = []
         for name in names:
             if self._value(engine, LATCHES[name]) is not None:
-                self._set(engine, now, LATCHES[name], None, "unlatched")
+                self.set_item(engine, now, LATCHES[name], None, "unlatched")
                 cleared.append(name)
                 if name == "drawdown":  # measure from here, or the guard trips again at once
-                    self._set(engine, now, PEAK, None, "reset by unlatch")
+                    self.set_item(engine, now, PEAK, None, "reset by unlatch")
                     if self._value(engine, LIQUIDATED) is not None:
-                        self._set(engine, now, LIQUIDATED, None, "reset by unlatch")
+                        self.set_item(engine, now, LIQUIDATED, None, "reset by unlatch")
         return cleared
 
     def paused(self, engine: Any, strategy: str) -> bool:
@@ -150,9 +151,9 @@ class RiskGate:
         """At the start of a (resumed) day: the day-start equity is recorded once and only once per day."""
         if self._value(engine, DAY_START) is None:
             equity = engine._equity(now)
-            self._set(engine, now, DAY_START, {"equity": str(equity)}, "day opened", day=engine.session.day)
+            self.set_item(engine, now, DAY_START, {"equity": str(equity)}, "day opened", day=engine.session.day)
             if self._value(engine, PEAK) is None:
-                self._set(engine, now, PEAK, {"equity": str(equity)}, "high-water mark")
+                self.set_item(engine, now, PEAK, {"equity": str(equity)}, "high-water mark")
         latches = self.latches(engine)
         if latches:
             engine.log("risk latches in force: " + "; ".join(f"{k} ({v})" for k, v in latches.items()), now)
@@ -177,12 +178,12 @@ class RiskGate:
         peak = Decimal(peak_value["equity"]) if peak_value is not None else None
         flat = not engine.book.open_positions(engine.account)
         if peak is None or (flat and equity > peak):
-            self._set(engine, now, PEAK, {"equity": str(equity)}, "high-water mark")
+            self.set_item(engine, now, PEAK, {"equity": str(equity)}, "high-water mark")
             return
         drawdown = _pct(peak - equity, peak)
         if limits.drawdown_liquidate_pct and drawdown >= limits.drawdown_liquidate_pct and self._value(engine, LIQUIDATED) is None:
             reason = f"drawdown {drawdown:.1f}% from {peak:,.2f} reached {limits.drawdown_liquidate_pct}%"
-            self._set(engine, now, LIQUIDATED, {"drawdown_pct": round(drawdown, 2)}, reason)
+            self.set_item(engine, now, LIQUIDATED, {"drawdown_pct": round(drawdown, 2)}, reason)
             self.latch(engine, now, "drawdown", reason)  # once: `tradekit unlatch` lifts both latches and resets the mark
             engine.log(f"RISK liquidating: {reason}", now)
             from tradekit.control.ops import flatten
@@ -194,7 +195,7 @@ class RiskGate:
             engine._commit(force_durable=True)
             engine.log(f"RISK new entries halted: {reason} (tradekit unlatch drawdown)", now)
         elif limits.drawdown_warn_pct and drawdown >= limits.drawdown_warn_pct and self._value(engine, WARNED) is None:
-            self._set(engine, now, WARNED, {"drawdown_pct": round(drawdown, 2)}, "warned", day=engine.session.day)
+            self.set_item(engine, now, WARNED, {"drawdown_pct": round(drawdown, 2)}, "warned", day=engine.session.day)
             engine.log(f"RISK warning: drawdown {drawdown:.1f}% from {peak:,.2f}", now)
 
     # ---- the gate ------------------------------------------------------
@@ -235,7 +236,7 @@ class RiskGate:
         if block is not None:
             return block
         count = (attempts or {}).get("count", 0) + 1
-        self._set(engine, now, entry_key(strategy, iid), {"count": count, "last_ts": now.isoformat(), "side": intent.side.value},
+        self.set_item(engine, now, entry_key(strategy, iid), {"count": count, "last_ts": now.isoformat(), "side": intent.side.value},
                   "entry", day=engine.session.day)
         return sized
 

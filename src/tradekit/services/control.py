@@ -10,7 +10,10 @@ current day on the paper venue and act through it, journal first.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -43,7 +46,7 @@ def engine_controls(ws: Workspace, strategy: str, pace: float, log: Callable[[st
     channel = ControlChannel(pace=pace, log=log)
     server = ControlServer(ws.home, channel, store=ws.store_path, strategy=strategy)
     server.start()
-    log(f"control: listening on 127.0.0.1:{server.port} (pid {__import__('os').getpid()}); "
+    log(f"control: listening on 127.0.0.1:{server.port} (pid {os.getpid()}); "
         "tradekit status | close SYMBOL | flatten | pause | resume")
     return risk_gate(ws), channel, server
 
@@ -136,18 +139,21 @@ def offline_engine(ws: Workspace, *, needs_broker: bool) -> Iterator[Any]:
         store.close()
 
 
+@dataclass(frozen=True)
+class _Day:
+    day: date
+
+
 class _StoreOnly:
     """Just enough of an engine for latches, pauses and status: the book, the store, the risk gate."""
 
     def __init__(self, store: Any, book: Book, account: str, risk: RiskGate) -> None:
-        from datetime import UTC, datetime
-
         self.store, self.book, self.account, self.risk = store, book, account, risk
         self.control = None
         now = datetime.now(UTC)
         self.clock = SimClock(now)
         day = book.current_day.get(account) or now.date()
-        self.session = type("Session", (), {"day": day})()
+        self.session = _Day(day)
         self.strategy = _Manual("")
         self._pending: list[Any] = []
 
