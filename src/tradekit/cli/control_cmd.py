@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Optional
 
 import typer
@@ -42,7 +43,7 @@ def status_command(as_json: JsonOption = False) -> None:
                     + (f", pace {data['pace']}s/step" if data.get("pace") else ""))
     else:
         output.line(f"no engine running; {data['account']} day {data['day']} (from the store)")
-    output.line(f"cash {data['cash']}")
+    output.line(f"cash {Decimal(data['cash']):,.2f}")
     latches = data.get("latches") or {}
     output.line("latches: " + ("; ".join(f"{k}: {v}" for k, v in latches.items()) if latches else "none"))
     output.line("paused: " + (", ".join(data.get("paused") or []) or "none"))
