@@ -55,6 +55,8 @@ def test_close_pause_resume_flatten_on_a_running_engine(isolated_home: Path, ris
         status = json.loads(cli("status", "--json"))
         assert status["source"] == "engine" and status["pid"] == engine.pid
         assert status["paused"] == ["example"] and status["positions"] == [] and status["blocks_today"]["PAUSED"] >= 1
+        shown = cli("status")
+        assert f"engine pid {engine.pid} running example on paper:default" in shown and "paused: example" in shown
         assert json.loads(cli("positions", "--json")) == []
         trades = json.loads(cli("trades", "--json"))
         assert [t["exit_reason"] for t in trades] == ["MANUAL_CLOSE"]  # batched rows are flushed before the engine answers
