@@ -39,6 +39,11 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "root": "",  # replay data directory; empty: the samples bundled with tradekit
     },
+    "report": {
+        "risk_free": 0.0,  # annual risk-free rate for Sharpe/Sortino, e.g. 0.065
+        "benchmark": "",  # index symbol in the data files; empty: NIFTY 50 for NSE accounts, SPY for US ones
+        "periods_per_year": 252,  # trading days used to annualise daily returns
+    },
     "brokers": {},
     "strategies": {},
 }
@@ -48,6 +53,7 @@ CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "engine": {"sync_minutes": (int, float), "replay_batch": int},
     "store": {"backups_keep": int},
     "data": {"root": str},
+    "report": {"risk_free": (int, float), "benchmark": str, "periods_per_year": int},
 }
 
 SECRET_MARKERS = ("token", "secret", "password", "pin", "api_key", "totp")
