@@ -39,7 +39,7 @@ class Report:
 
     @property
     def modes(self) -> list[str]:
-        return [s["key"] for s in self.metrics.scopes if s["kind"] == "overall"]
+        return sorted((s["key"] for s in self.metrics.scopes if s["kind"] == "overall"), key=lambda mode: mode != "paper")
 
     def to_dict(self) -> dict[str, Any]:
         f = self.filters
