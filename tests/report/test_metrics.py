@@ -55,11 +55,13 @@ def test_overall_paper_numbers_match_hand_computation(scenario: Ledger, isolated
     assert paper["trades_per_day"] == pytest.approx(6 / 4)
     assert paper["longest_win_streak"] == 1  # W L L L L W by exit time
     assert paper["longest_loss_streak"] == 4
-    # in the market: D1 09:20-10:00 and 10:30-12:00 (T2 and T4 overlap), D3 1 h, D4 2 x 1 h = 310 min of 4 x 375 min
-    assert paper["seconds_in_market"] == pytest.approx(310 * 60)
-    assert paper["exposure"] == pytest.approx(310 / (4 * 375))
-    assert paper["peak_notional"] == pytest.approx(1000 + 1000)  # T2 and T4 open together at 10:45
-    assert paper["capital_use"] == pytest.approx(2000 / 100_000)
+    # position-time: 40 + 30 + 75 min on D1 (T2 and T4 overlap, both count), 60 on D3, 60 + 60 on D4 = 325 min
+    assert paper["seconds_in_market"] == pytest.approx(325 * 60)
+    assert paper["exposure"] == pytest.approx(325 / (4 * 375))  # of four 09:15-15:30 sessions
+    # every trade holds 1,000 of notional: on average 1,000 x 325 / 1,500 min is at work, of 100,000
+    assert paper["avg_notional_in_use"] == pytest.approx(1000 * 325 / 1500)
+    assert paper["capital_use"] == pytest.approx(1000 * 325 / 1500 / 100_000)
+    assert paper["max_position_share"] == pytest.approx(1000 / 100_000)
     # 12 entry/exit orders filled, one entry rejected
     assert paper["orders"] == 13 and paper["orders_filled"] == 12
     assert paper["fill_rate"] == pytest.approx(12 / 13)

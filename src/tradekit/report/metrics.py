@@ -40,9 +40,12 @@ TZ_SQL = (
 )
 """The exchange time zone of an instrument id, from its exchange prefix."""
 
-MODE_SQL = "CASE WHEN account LIKE 'paper:%' THEN 'paper' ELSE 'live' END"
-SESSION_SECONDS_SQL = "CASE WHEN tz = 'Asia/Kolkata' THEN 22500 ELSE 23400 END"
-"""Regular session length: NSE 09:15-15:30, NYSE 09:30-16:00."""
+def mode_sql(column: str = "account") -> str:
+    """paper or live, from the account prefix."""
+    return f"CASE WHEN {column} LIKE 'paper:%' THEN 'paper' ELSE 'live' END"
+
+
+MODE_SQL = mode_sql()
 
 FIRST_DAY = date(1, 1, 1)
 LAST_DAY = date(9999, 12, 31)
@@ -91,10 +94,10 @@ def _in(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
-def _where(filters: ReportFilters, *, strategy_column: str | None = "strategy") -> tuple[str, list[Any]]:
+def _where(filters: ReportFilters, *, strategy_column: str | None = "strategy", account_column: str = "account") -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
-    clause, extra = _in("account", filters.accounts)
+    clause, extra = _in(account_column, filters.accounts)
     parts.append(clause)
     params += extra
     if strategy_column is not None:
@@ -102,7 +105,7 @@ def _where(filters: ReportFilters, *, strategy_column: str | None = "strategy") 
         parts.append(clause)
         params += extra
     if filters.mode is not None:
-        parts.append(f"{MODE_SQL} = ?")
+        parts.append(f"{mode_sql(account_column)} = ?")
         params.append(filters.mode)
     return " AND ".join(parts), params
 
@@ -116,7 +119,26 @@ def _run(store: Queryable, sql: str, params: Sequence[Any] = ()) -> None:
     store.query_with_columns(sql, params)
 
 
-TEMP_TABLES = ("rpt_cap", "rpt_t", "rpt_st", "rpt_d", "rpt_sa", "rpt_base", "rpt_daily")
+TEMP_TABLES = ("rpt_cap", "rpt_sn", "rpt_t", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
+
+# One pass over the trades gives every scope: GROUPING SETS instead of copying rows per scope.
+SCOPE_SETS = "GROUPING SETS ((mode), (mode, account), (mode, strategy))"
+ID_SETS = "GROUPING SETS ((mode_no), (mode_no, account_no), (mode_no, strategy_no))"
+ID_GROUPING = "grouping(account_no, strategy_no) AS g, mode_no, account_no, strategy_no"
+
+
+def _named(inner: str) -> str:
+    """Turn the integer ids of an aggregate over ``rpt_t`` (columns g, mode_no, account_no, strategy_no) into kind and key."""
+    return f"""
+        SELECT CASE x.g WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END AS kind,
+               CASE x.g WHEN 3 THEN m.mode WHEN 1 THEN c.account ELSE m.mode || '/' || n.strategy END AS key,
+               x.* EXCLUDE (g, mode_no, account_no, strategy_no)
+        FROM ({inner}) x
+        JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
+        LEFT JOIN rpt_cap c ON c.account_no = x.account_no
+        LEFT JOIN rpt_sn n ON n.strategy_no = x.strategy_no"""
+SCOPE_KIND = "CASE grouping(account, strategy) WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END"
+SCOPE_KEY = "CASE grouping(account, strategy) WHEN 3 THEN mode WHEN 1 THEN account ELSE mode || '/' || strategy END"
 
 
 def compute(store: Queryable, filters: ReportFilters) -> Metrics:
@@ -143,51 +165,70 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
             FROM events WHERE type = 'DayOpened' GROUP BY account),
         d AS (SELECT account, min(day) AS first_day, arg_min(CAST(open_cash AS DOUBLE), day) AS capital
               FROM accounts_daily GROUP BY account),
-        m AS (SELECT account, arg_min({TZ_SQL}, entry_ts) AS tz FROM trades GROUP BY account),
+        m AS (SELECT account, {TZ_SQL} AS tz FROM (SELECT account, arg_min(instrument_id, entry_ts) AS instrument_id FROM trades GROUP BY account)),
         a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM m)
-        SELECT a.account, {MODE_SQL.replace('account', 'a.account')} AS mode,
+        SELECT a.account, {mode_sql('a.account')} AS mode,
                coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
-               j.account IS NOT NULL AS first_day_from_journal, m.tz
+               j.account IS NOT NULL AS first_day_from_journal, m.tz,
+               CASE WHEN m.tz = 'America/New_York' THEN -18000 ELSE 19800 END AS utc_offset_s,
+               CAST(row_number() OVER (ORDER BY a.account) AS USMALLINT) AS account_no
         FROM a LEFT JOIN j ON j.account = a.account LEFT JOIN d ON d.account = a.account
         LEFT JOIN m ON m.account = a.account
     """)
-    where, params = _where(filters)
+    # Small integer ids for strategies: sorting a million rows on narrow integer keys is several times faster than on text.
+    _run(store, """
+        CREATE OR REPLACE TEMP TABLE rpt_sn AS
+        SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
+        FROM (SELECT DISTINCT coalesce(strategy, '') AS strategy FROM trades)
+    """)
+    where, params = _where(filters, strategy_column="t.strategy", account_column="t.account")
+    # The selected trades once, with the columns every metric needs (money as DOUBLE, times as epoch seconds).
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_t AS
-        SELECT account, {MODE_SQL} AS mode, coalesce(strategy, '') AS strategy, trade_id, instrument_id,
-               coalesce(exit_reason, '') AS exit_reason, entry_ts, exit_ts, tz,
-               CAST(net_pnl AS DOUBLE) AS net, CAST(gross_pnl AS DOUBLE) AS gross, CAST(costs AS DOUBLE) AS costs,
-               CAST(slippage AS DOUBLE) AS slip, CAST(entry_price * quantity AS DOUBLE) AS notional,
-               day, day BETWEEN ? AND ? AS in_range
-        FROM (SELECT *, {TZ_SQL} AS tz, CAST(timezone({TZ_SQL}, exit_ts) AS DATE) AS day FROM trades)
-        WHERE {where} AND day <= ?
-    """, [start, end, *params, end])
-    # Scopes: every trade counts once overall (its mode), once for its account, once for its strategy.
-    _run(store, """
-        CREATE OR REPLACE TEMP TABLE rpt_st AS
-        SELECT 'overall' AS kind, mode AS key, * FROM rpt_t
-        UNION ALL SELECT 'account', account, * FROM rpt_t
-        UNION ALL SELECT 'strategy', mode || '/' || strategy, * FROM rpt_t
-    """)
+        SELECT *, day >= ? AS in_range FROM (
+            SELECT coalesce(t.exit_reason, '') AS exit_reason, CAST(t.rowid AS UINTEGER) AS rid,
+                   CAST(t.account LIKE 'paper:%' AS UTINYINT) AS mode_no, c.account_no, n.strategy_no,
+                   CAST(epoch_ms(t.exit_ts) // 1000 AS UINTEGER) AS exit_s, (epoch_ms(t.exit_ts) - epoch_ms(t.entry_ts)) / 1000.0 AS held_s,
+                   CAST(t.net_pnl AS DOUBLE) AS net, CAST(t.gross_pnl AS DOUBLE) AS gross, CAST(t.costs AS DOUBLE) AS costs,
+                   CAST(t.slippage AS DOUBLE) AS slip, CAST(t.entry_price AS DOUBLE) * t.quantity AS notional,
+                   CASE WHEN c.utc_offset_s > 0 THEN 22500 ELSE 23400 END AS session_s,
+                   DATE '1970-01-01' + CAST((epoch_ms(t.exit_ts) // 1000 + c.utc_offset_s) // 86400 AS INTEGER) AS day
+            FROM trades t JOIN rpt_cap c ON c.account = t.account JOIN rpt_sn n ON n.strategy = coalesce(t.strategy, '')
+            WHERE {where})
+        WHERE day <= ?
+    """, [start, *params, end])
     # Trading days of each account in range: recorded days plus any day a trade closed.
     where_d, params_d = _where(filters, strategy_column=None)
-    only_traded = "AND account IN (SELECT account FROM rpt_t)" if filters.strategies else ""
+    only_traded = ("AND account IN (SELECT account FROM rpt_cap WHERE account_no IN (SELECT DISTINCT account_no FROM rpt_t))"
+                   if filters.strategies else "")  # fmt: skip
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_d AS
         SELECT account, {MODE_SQL} AS mode, day FROM accounts_daily
         WHERE {where_d} AND day BETWEEN ? AND ? {only_traded}
-        UNION SELECT account, mode, day FROM rpt_t WHERE in_range
+        UNION SELECT c.account, c.mode, t.day FROM (SELECT DISTINCT account_no, day FROM rpt_t WHERE in_range) t
+        JOIN rpt_cap c ON c.account_no = t.account_no
     """, [*params_d, start, end])
+    # Per scope and day: the small table everything daily is computed from.
+    day_sets = "GROUPING SETS ((mode_no, day, in_range), (mode_no, account_no, day, in_range), (mode_no, strategy_no, day, in_range))"
+    _run(store, f"""
+        CREATE OR REPLACE TEMP TABLE rpt_pd AS
+        {_named(f'''SELECT {ID_GROUPING}, day, in_range, sum(net) AS pnl, count(*) AS trades,
+                   count(*) FILTER (WHERE net > 0) AS wins, count(*) FILTER (WHERE net < 0) AS losses,
+                   sum(costs) AS costs, sum(slip) AS slippage
+            FROM rpt_t GROUP BY {day_sets}''')}
+    """)
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_sa AS
         SELECT DISTINCT 'overall' AS kind, mode AS key, account FROM rpt_d
         UNION SELECT DISTINCT 'account', account, account FROM rpt_d
-        UNION SELECT DISTINCT 'strategy', mode || '/' || strategy, account FROM rpt_t WHERE in_range
+        UNION SELECT 'strategy', c.mode || '/' || n.strategy, c.account
+        FROM (SELECT DISTINCT account_no, strategy_no FROM rpt_t WHERE in_range) t
+        JOIN rpt_cap c ON c.account_no = t.account_no JOIN rpt_sn n ON n.strategy_no = t.strategy_no
     """)
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_base AS
         WITH c AS (SELECT sa.kind, sa.key, sum(c.capital) AS capital FROM rpt_sa sa JOIN rpt_cap c USING (account) GROUP BY ALL),
-             p AS (SELECT kind, key, sum(net) AS prior FROM rpt_st WHERE NOT in_range GROUP BY ALL),
+             p AS (SELECT kind, key, sum(pnl) AS prior FROM rpt_pd WHERE NOT in_range GROUP BY ALL),
              s AS (SELECT DISTINCT kind, key FROM rpt_sa)
         SELECT s.kind, s.key, c.capital, coalesce(p.prior, 0) AS prior, c.capital + coalesce(p.prior, 0) AS base
         FROM s LEFT JOIN c USING (kind, key) LEFT JOIN p USING (kind, key)
@@ -195,9 +236,7 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_daily AS
         WITH days AS (SELECT sa.kind, sa.key, d.day FROM rpt_sa sa JOIN rpt_d d USING (account) GROUP BY ALL),
-        p AS (SELECT kind, key, day, sum(net) AS pnl, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
-                     count(*) FILTER (WHERE net < 0) AS losses, sum(costs) AS costs, sum(slip) AS slippage
-              FROM rpt_st WHERE in_range GROUP BY ALL),
+        p AS (SELECT * FROM rpt_pd WHERE in_range),
         s AS (SELECT days.kind, days.key, days.day, coalesce(p.pnl, 0) AS pnl, coalesce(p.trades, 0) AS trades,
                      coalesce(p.wins, 0) AS wins, coalesce(p.losses, 0) AS losses, coalesce(p.costs, 0) AS costs,
                      coalesce(p.slippage, 0) AS slippage, b.base
@@ -212,19 +251,53 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
     """)
 
 
+def _streaks_sql() -> str:
+    """Longest runs of wins and losses in exit order, per scope.
+
+    One sorted pass per kind of scope, on narrow integer keys (scope id,
+    exit second, row id) and without PARTITION BY (DuckDB sorts one big
+    ordered window much faster than a few huge partitions): ``lag`` marks
+    the first trade of every run (a new scope or a changed outcome), and a
+    run's length is the gap to the next start.
+    """
+    passes = []
+    for kind, ids in (("overall", ["mode_no"]), ("account", ["account_no"]), ("strategy", ["mode_no", "strategy_no"])):
+        order = ", ".join([*ids, "exit_s", "rid"])
+        changed = " OR ".join(f"lag({c}) OVER w <> {c}" for c in ids)
+        g = {"overall": 3, "account": 1, "strategy": 2}[kind]
+        passes.append(f"""
+            SELECT {g} AS g, mode_no, account_no, strategy_no, outcome,
+                   coalesce(lead(rn) OVER (ORDER BY rn), (SELECT count(*) FROM rpt_t WHERE in_range) + 1) - rn AS length
+            FROM (
+                SELECT {'mode_no' if kind != 'account' else 'NULL::UTINYINT AS mode_no'},
+                       {'account_no' if kind == 'account' else 'NULL::USMALLINT AS account_no'},
+                       {'strategy_no' if kind == 'strategy' else 'NULL::USMALLINT AS strategy_no'},
+                       sign(net) AS outcome, row_number() OVER w AS rn,
+                       row_number() OVER w = 1 OR {changed} OR lag(sign(net)) OVER w <> sign(net) AS starts
+                FROM rpt_t WHERE in_range
+                WINDOW w AS (ORDER BY {order}))
+            WHERE starts""")
+    runs = " UNION ALL ".join(passes)
+    inner = f"""SELECT g, mode_no, account_no, strategy_no, max(length) FILTER (WHERE outcome > 0) AS longest_win_streak,
+                       max(length) FILTER (WHERE outcome < 0) AS longest_loss_streak
+                FROM ({runs}) GROUP BY ALL"""
+    return f"streaks AS ({_named(inner)})"
+
+
 def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
     scopes = _rows(store, f"""
-        WITH tr AS (
-            SELECT kind, key, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
+        WITH tr AS ({_named(f'''
+            SELECT {ID_GROUPING}, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
                    count(*) FILTER (WHERE net < 0) AS losses, sum(net) AS net_pnl, sum(gross) AS gross_pnl,
                    sum(costs) AS costs, sum(slip) AS slippage, avg(slip) AS slippage_per_trade,
                    sum(net) FILTER (WHERE net > 0) AS gross_profit, sum(net) FILTER (WHERE net < 0) AS gross_loss,
                    avg(net) FILTER (WHERE net > 0) AS avg_win, avg(net) FILTER (WHERE net < 0) AS avg_loss,
-                   avg(net) AS expectancy, avg(notional) AS avg_notional, max({SESSION_SECONDS_SQL}) AS session_seconds
-            FROM rpt_st WHERE in_range GROUP BY ALL),
+                   avg(net) AS expectancy, avg(notional) AS avg_notional, max(notional) AS max_notional,
+                   sum(held_s) AS seconds_in_market, sum(held_s * notional) AS notional_seconds, max(session_s) AS session_seconds
+            FROM rpt_t WHERE in_range GROUP BY {ID_SETS}''')}),
         dy AS (
             SELECT kind, key, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
                    count(*) FILTER (WHERE trades = 0) AS days_without_trades,
@@ -241,34 +314,7 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                       (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.episode = t.episode AND x.drawdown < 0) AS dd_start,
                       (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.day > t.dd_trough AND x.drawdown >= 0) AS dd_recovery
                FROM trough t),
-        streak_rows AS (
-            SELECT kind, key, sign(net) AS outcome,
-                   row_number() OVER (PARTITION BY kind, key ORDER BY exit_ts, account, trade_id)
-                   - row_number() OVER (PARTITION BY kind, key, sign(net) ORDER BY exit_ts, account, trade_id) AS grp
-            FROM rpt_st WHERE in_range),
-        streaks AS (
-            SELECT kind, key, max(n) FILTER (WHERE outcome > 0) AS longest_win_streak, max(n) FILTER (WHERE outcome < 0) AS longest_loss_streak
-            FROM (SELECT kind, key, outcome, grp, count(*) AS n FROM streak_rows GROUP BY ALL) GROUP BY ALL),
-        held_rows AS (
-            SELECT kind, key, entry_ts, exit_ts,
-                   max(exit_ts) OVER (PARTITION BY kind, key ORDER BY entry_ts, exit_ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-            FROM rpt_st WHERE in_range),
-        islands AS (
-            SELECT kind, key, entry_ts, exit_ts,
-                   sum(CASE WHEN prev_end IS NULL OR entry_ts > prev_end THEN 1 ELSE 0 END)
-                       OVER (PARTITION BY kind, key ORDER BY entry_ts, exit_ts ROWS UNBOUNDED PRECEDING) AS island
-            FROM held_rows),
-        held AS (
-            SELECT kind, key, sum(seconds) AS seconds_in_market FROM (
-                SELECT kind, key, island, epoch(max(exit_ts)) - epoch(min(entry_ts)) AS seconds FROM islands GROUP BY ALL)
-            GROUP BY ALL),
-        flows AS (
-            SELECT kind, key, entry_ts AS ts, 1 AS ord, notional AS v FROM rpt_st WHERE in_range
-            UNION ALL SELECT kind, key, exit_ts, 0, -notional FROM rpt_st WHERE in_range),
-        used AS (
-            SELECT kind, key, max(open_notional) AS peak_notional FROM (
-                SELECT kind, key, sum(v) OVER (PARTITION BY kind, key ORDER BY ts, ord ROWS UNBOUNDED PRECEDING) AS open_notional FROM flows)
-            GROUP BY ALL)
+        {_streaks_sql()}
         SELECT b.kind, b.key, b.capital, b.prior AS pnl_before_range, b.base AS starting_equity,
                coalesce(tr.trades, 0) AS trades, coalesce(tr.wins, 0) AS wins, coalesce(tr.losses, 0) AS losses,
                tr.wins / nullif(tr.trades, 0) AS win_rate, coalesce(tr.net_pnl, 0) AS net_pnl, coalesce(tr.gross_pnl, 0) AS gross_pnl,
@@ -283,14 +329,15 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                coalesce(dd.max_drawdown, 0) AS max_drawdown, coalesce(dd.max_drawdown_pct, 0) AS max_drawdown_pct,
                dd.dd_peak AS drawdown_peak_equity, dd.dd_start AS drawdown_start, dd.dd_trough AS drawdown_trough,
                dd.dd_recovery AS drawdown_recovery,
-               coalesce(held.seconds_in_market, 0) AS seconds_in_market,
-               coalesce(held.seconds_in_market, 0) / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) AS exposure,
-               tr.avg_notional, used.peak_notional, used.peak_notional / nullif(b.base, 0) AS capital_use,
-               tr.avg_notional / nullif(b.base, 0) AS avg_capital_use,
+               coalesce(tr.seconds_in_market, 0) AS seconds_in_market,
+               coalesce(tr.seconds_in_market, 0) / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) AS exposure,
+               tr.notional_seconds / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) AS avg_notional_in_use,
+               tr.notional_seconds / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) / nullif(b.base, 0) AS capital_use,
+               tr.avg_notional, tr.max_notional, tr.max_notional / nullif(b.base, 0) AS max_position_share,
                coalesce(streaks.longest_win_streak, 0) AS longest_win_streak,
                coalesce(streaks.longest_loss_streak, 0) AS longest_loss_streak
         FROM rpt_base b LEFT JOIN tr USING (kind, key) LEFT JOIN dy USING (kind, key) LEFT JOIN dd USING (kind, key)
-        LEFT JOIN streaks USING (kind, key) LEFT JOIN held USING (kind, key) LEFT JOIN used USING (kind, key)
+        LEFT JOIN streaks USING (kind, key)
         WHERE dy.days IS NOT NULL OR tr.trades IS NOT NULL
         ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key
     """)
@@ -313,9 +360,11 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
         FROM rpt_daily GROUP BY ALL ORDER BY kind, key, month
     """)
     exits = _rows(store, """
-        SELECT mode, strategy, exit_reason, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
-               sum(net) AS net_pnl, avg(net) AS avg_pnl, sum(slip) AS slippage, avg(slip) AS slippage_per_trade
-        FROM rpt_t WHERE in_range GROUP BY ALL ORDER BY mode, strategy, trades DESC, exit_reason
+        SELECT CASE x.mode_no WHEN 1 THEN 'paper' ELSE 'live' END AS mode, n.strategy, x.* EXCLUDE (mode_no, strategy_no)
+        FROM (SELECT mode_no, strategy_no, exit_reason, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
+                     sum(net) AS net_pnl, avg(net) AS avg_pnl, sum(slip) AS slippage, avg(slip) AS slippage_per_trade
+              FROM rpt_t WHERE in_range GROUP BY ALL) x JOIN rpt_sn n ON n.strategy_no = x.strategy_no
+        ORDER BY mode, n.strategy, x.trades DESC, x.exit_reason
     """)
     blocks = _blocks(store, filters, start, end)
     accounts = _rows(store, """
@@ -327,20 +376,21 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
 
 def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str], dict[str, Any]]:
     """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill."""
-    where, params = _where(filters)
+    where, params = _where(filters, strategy_column="o.strategy", account_column="o.account")
+    dated = filters.start is not None or filters.end is not None
+    day_filter = ("AND DATE '1970-01-01' + CAST((epoch_ms(o.created_at) // 1000 + c.utc_offset_s) // 86400 AS INTEGER) BETWEEN ? AND ?"
+                  if dated else "")  # fmt: skip
     rows = _rows(store, f"""
         WITH o AS (
-            SELECT account, {MODE_SQL} AS mode, coalesce(strategy, '') AS strategy, quantity, filled_quantity
-            FROM orders
-            WHERE order_type IN ('MARKET', 'LIMIT') AND {where}
-              AND CAST(timezone({TZ_SQL}, created_at) AS DATE) BETWEEN ? AND ?),
-        s AS (SELECT 'overall' AS kind, mode AS key, * FROM o UNION ALL SELECT 'account', account, * FROM o
-              UNION ALL SELECT 'strategy', mode || '/' || strategy, * FROM o)
-        SELECT kind, key, count(*) AS orders, count(*) FILTER (WHERE filled_quantity > 0) AS orders_filled,
+            SELECT o.account, {mode_sql('o.account')} AS mode, coalesce(o.strategy, '') AS strategy, o.quantity, o.filled_quantity
+            FROM orders o JOIN rpt_cap c ON c.account = o.account
+            WHERE o.order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter})
+        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, count(*) AS orders,
+               count(*) FILTER (WHERE filled_quantity > 0) AS orders_filled,
                count(*) FILTER (WHERE filled_quantity > 0) / count(*) AS fill_rate,
                sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
-        FROM s GROUP BY ALL
-    """, [*params, start, end])
+        FROM o GROUP BY {SCOPE_SETS}
+    """, [*params, *([start, end] if dated else [])])
     return {(r.pop("kind"), r.pop("key")): r for r in rows}
 
 
