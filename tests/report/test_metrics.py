@@ -55,6 +55,8 @@ def test_overall_paper_numbers_match_hand_computation(scenario: Ledger, isolated
     assert paper["trades_per_day"] == pytest.approx(6 / 4)
     assert paper["longest_win_streak"] == 1  # W L L L L W by exit time
     assert paper["longest_loss_streak"] == 4
+    account = scope(metrics(isolated_home), "account", PAPER)
+    assert (account["longest_win_streak"], account["longest_loss_streak"]) == (1, 4)
     # position-time: 40 + 30 + 75 min on D1 (T2 and T4 overlap, both count), 60 on D3, 60 + 60 on D4 = 325 min
     assert paper["seconds_in_market"] == pytest.approx(325 * 60)
     assert paper["exposure"] == pytest.approx(325 / (4 * 375))  # of four 09:15-15:30 sessions

@@ -134,7 +134,7 @@ def _named(inner: str) -> str:
                CASE x.g WHEN 3 THEN m.mode WHEN 1 THEN c.account ELSE m.mode || '/' || n.strategy END AS key,
                x.* EXCLUDE (g, mode_no, account_no, strategy_no)
         FROM ({inner}) x
-        JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
+        LEFT JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
         LEFT JOIN rpt_cap c ON c.account_no = x.account_no
         LEFT JOIN rpt_sn n ON n.strategy_no = x.strategy_no"""
 SCOPE_KIND = "CASE grouping(account, strategy) WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END"
