@@ -90,7 +90,7 @@ def generate(home: Path, trades: int, day_count: int = 750) -> None:
                (hash(i * 11 + 4) % 21000)::INT AS entry_offset,
                60 + (hash(i * 13 + 5) % 3540)::INT AS held,
                round(80 + (hash(i * 17 + 6) % 4000) / 100.0, 2) AS entry_price,
-               ((hash(i * 19 + 7) % 6001)::INT - 2950) / 100000.0 AS move,
+               ((hash(i * 19 + 7) % 6001)::INT - 2900) / 100000.0 AS move,
                75 * (1 + (hash(i * 23 + 8) % 4)::INT) AS quantity,
                CASE WHEN hash(i * 29 + 9) % 3 = 0 THEN -1 ELSE 1 END AS direction
         FROM range({trades}) t(i)
@@ -104,8 +104,8 @@ def generate(home: Path, trades: int, day_count: int = 750) -> None:
                timezone('Asia/Kolkata', d.day + INTERVAL 9 HOUR + INTERVAL 15 MINUTE) + to_seconds(entry_offset + held) AS exit_ts,
                round(entry_price * (1 + move), 2) AS exit_price,
                round((round(entry_price * (1 + move), 2) - entry_price) * quantity * direction, 2) AS gross_pnl,
-               round(20 + quantity * 0.05, 2) AS costs,
-               round((round(entry_price * (1 + move), 2) - entry_price) * quantity * direction, 2) - round(20 + quantity * 0.05, 2),
+               round(5 + quantity * 0.01, 2) AS costs,
+               round((round(entry_price * (1 + move), 2) - entry_price) * quantity * direction, 2) - round(5 + quantity * 0.01, 2),
                round(move * 100 * direction, 4), exit_reason, round((i % 7) * 0.25 * quantity / 75, 2), 0, false
         FROM g JOIN d USING (n)
     """)
@@ -128,6 +128,17 @@ def generate(home: Path, trades: int, day_count: int = 750) -> None:
     connection.close()
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: starts fresh at exec, unlike ru_maxrss which a forked child inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def measure(home: Path, runs: int) -> dict[str, object]:
     """Runs in a fresh process: time build_report and record peak RSS."""
     os.environ["TRADEKIT_HOME"] = str(home)
@@ -136,7 +147,7 @@ def measure(home: Path, runs: int) -> dict[str, object]:
     from tradekit.services.report import build_report
     from tradekit.services.setup import workspace
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mib()
     build_report(workspace(), ReportFilters())  # warm-up: file cache, DuckDB start
     times = []
     for _ in range(runs):
@@ -146,12 +157,12 @@ def measure(home: Path, runs: int) -> dict[str, object]:
     started = time.perf_counter()
     page = render(report)
     html_seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mib()
     trades = sum(s["trades"] for s in report.metrics.scopes if s["kind"] == "overall")
     return {
-        "trades_in_report": trades, "report_seconds": sorted(times), "report_median_seconds": sorted(times)[len(times) // 2],
-        "html_render_seconds": html_seconds, "html_bytes": len(page), "peak_rss_mib": round(peak / 1024, 1),
-        "rss_after_imports_mib": round(before / 1024, 1),
+        "trades_in_report": trades, "report_seconds": [round(t, 3) for t in sorted(times)], "report_median_seconds": round(sorted(times)[len(times) // 2], 3),
+        "html_render_seconds": round(html_seconds, 3), "html_bytes": len(page), "peak_rss_mib": peak,
+        "rss_after_imports_mib": before, "load_average_1min": round(os.getloadavg()[0], 2),
     }  # fmt: skip
 
 
@@ -178,13 +189,17 @@ def main() -> None:
                                capture_output=True, text=True, check=True)  # fmt: skip
         figures = json.loads(child.stdout.strip().splitlines()[-1])
         tradekit = Path(sys.executable).with_name("tradekit")
+        command = [str(tradekit), "--home", str(home), "report", "--json"]
+        timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+        if timer:  # GNU time prints the CLI's own peak RSS (KiB) on stderr
+            command = [timer, "-f", "%M", *command]
         started = time.perf_counter()
-        subprocess.run([str(tradekit), "--home", str(home), "report", "--json"], stdout=subprocess.DEVNULL, check=True)
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
         cli_seconds = time.perf_counter() - started
-        cli_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far
+        cli_peak = round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1) if timer else None
         result = {
             "trades": args.trades, "generate_seconds": round(generated, 1), **figures,
-            "cli_report_json_seconds": round(cli_seconds, 3), "children_peak_rss_mib": round(cli_peak / 1024, 1),
+            "cli_report_json_seconds": round(cli_seconds, 3), "cli_peak_rss_mib": cli_peak,
             "store_mib": round((home / "tradekit.duckdb").stat().st_size / 2**20, 1),
             "duckdb": duckdb.__version__, "python": platform.python_version(), "cpus": os.cpu_count(),
         }  # fmt: skip
