@@ -119,36 +119,39 @@ def _run(store: Queryable, sql: str, params: Sequence[Any] = ()) -> None:
     store.query_with_columns(sql, params)
 
 
-TEMP_TABLES = ("rpt_cap", "rpt_sn", "rpt_t", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
+TEMP_TABLES = ("rpt_cap", "rpt_g", "rpt_sn", "rpt_o", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
 
-# One pass over the trades gives every scope: GROUPING SETS instead of copying rows per scope.
+# Every scope from one small table: GROUPING SETS over the (account, strategy, day, exit reason) aggregates.
 SCOPE_SETS = "GROUPING SETS ((mode), (mode, account), (mode, strategy))"
-ID_SETS = "GROUPING SETS ((mode_no), (mode_no, account_no), (mode_no, strategy_no))"
-ID_GROUPING = "grouping(account_no, strategy_no) AS g, mode_no, account_no, strategy_no"
-
-
-def _named(inner: str) -> str:
-    """Turn the integer ids of an aggregate over ``rpt_t`` (columns g, mode_no, account_no, strategy_no) into kind and key."""
-    return f"""
-        SELECT CASE x.g WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END AS kind,
-               CASE x.g WHEN 3 THEN m.mode WHEN 1 THEN c.account ELSE m.mode || '/' || n.strategy END AS key,
-               x.* EXCLUDE (g, mode_no, account_no, strategy_no)
-        FROM ({inner}) x
-        LEFT JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
-        LEFT JOIN rpt_cap c ON c.account_no = x.account_no
-        LEFT JOIN rpt_sn n ON n.strategy_no = x.strategy_no"""
 SCOPE_KIND = "CASE grouping(account, strategy) WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END"
 SCOPE_KEY = "CASE grouping(account, strategy) WHEN 3 THEN mode WHEN 1 THEN account ELSE mode || '/' || strategy END"
 
 
 def compute(store: Queryable, filters: ReportFilters) -> Metrics:
-    """All metrics for ``filters`` from the store's tables (temporary tables, dropped afterwards)."""
+    """All metrics for ``filters`` from the store's tables (temporary tables, dropped afterwards).
+
+    The million-row work is three passes over ``trades``: one hash
+    aggregation down to (account, strategy, day, exit reason), which every
+    sum, count, average, daily series and drawdown is rolled up from; one
+    narrow copy for the win/loss streaks, which need the trades in exit
+    order; and the per-(account, strategy) order counts for fill rates.
+    """
     try:
         _prepare(store, filters)
         return _collect(store, filters)
     finally:
         for table in TEMP_TABLES:
             _run(store, f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _day_sql(column: str, india: Sequence[str]) -> tuple[str, list[Any]]:
+    """The exchange-local date of ``column``: IST (+05:30) for the accounts trading Indian instruments, UTC-5 for the rest."""
+    if india:
+        offset = f"CASE WHEN account IN ({', '.join('?' * len(india))}) THEN 19800 ELSE -18000 END"
+        params: list[Any] = list(india)
+    else:
+        offset, params = "-18000", []
+    return f"DATE '1970-01-01' + CAST((epoch_ms({column}) // 1000 + {offset}) // 86400 AS INTEGER)", params
 
 
 def _prepare(store: Queryable, filters: ReportFilters) -> None:
@@ -171,59 +174,71 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
                coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
                j.account IS NOT NULL AS first_day_from_journal, m.tz,
                CASE WHEN m.tz = 'America/New_York' THEN -18000 ELSE 19800 END AS utc_offset_s,
+               CASE WHEN m.tz = 'America/New_York' THEN 23400 ELSE 22500 END AS session_s,
                CAST(row_number() OVER (ORDER BY a.account) AS USMALLINT) AS account_no
         FROM a LEFT JOIN j ON j.account = a.account LEFT JOIN d ON d.account = a.account
         LEFT JOIN m ON m.account = a.account
     """)
-    # Small integer ids for strategies: sorting a million rows on narrow integer keys is several times faster than on text.
+    accounts = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap ORDER BY account_no")]
+    india = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap WHERE utc_offset_s > 0 ORDER BY account")]
+    day, day_params = _day_sql("exit_ts", india)
+    where, params = _where(filters)
+    # Pass 1: everything summable, down to (account, strategy, day).
+    _run(store, f"""
+        CREATE OR REPLACE TEMP TABLE rpt_g AS
+        SELECT account, strategy, day, day >= ? AS in_range, count(*) AS trades,
+               count(*) FILTER (WHERE net > 0) AS wins, count(*) FILTER (WHERE net < 0) AS losses,
+               sum(net) AS pnl, sum(gross) AS gross, sum(costs) AS costs, sum(slip) AS slippage,
+               sum(net) FILTER (WHERE net > 0) AS gross_profit, sum(net) FILTER (WHERE net < 0) AS gross_loss,
+               sum(notional) AS notional_sum, max(notional) AS max_notional, sum(held_s) AS held_s,
+               sum(held_s * notional) AS notional_seconds
+        FROM (SELECT account, coalesce(strategy, '') AS strategy, {day} AS day,
+                     CAST(net_pnl AS DOUBLE) AS net, CAST(gross_pnl AS DOUBLE) AS gross, CAST(costs AS DOUBLE) AS costs,
+                     CAST(slippage AS DOUBLE) AS slip, CAST(entry_price AS DOUBLE) * quantity AS notional,
+                     (epoch_ms(exit_ts) - epoch_ms(entry_ts)) / 1000.0 AS held_s
+              FROM trades WHERE {where})
+        WHERE day <= ?
+        GROUP BY ALL
+    """, [start, *day_params, *params, end])
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_sn AS
         SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
-        FROM (SELECT DISTINCT coalesce(strategy, '') AS strategy FROM trades)
+        FROM (SELECT DISTINCT strategy FROM rpt_g)
     """)
-    where, params = _where(filters, strategy_column="t.strategy", account_column="t.account")
-    # The selected trades once, with the columns every metric needs (money as DOUBLE, times as epoch seconds).
+    strategies = [row["strategy"] for row in _rows(store, "SELECT strategy FROM rpt_sn ORDER BY strategy_no")]
+    o_filter, o_params = _day_filter(store, filters, "exit_ts", start, end)
+    # Pass 2: the trades in range, narrow and with small integer ids, for the streaks
+    # (sorting a million rows on narrow integer keys is several times faster than on text).
     _run(store, f"""
-        CREATE OR REPLACE TEMP TABLE rpt_t AS
-        SELECT *, day >= ? AS in_range FROM (
-            SELECT coalesce(t.exit_reason, '') AS exit_reason, CAST(t.rowid AS UINTEGER) AS rid,
-                   CAST(t.account LIKE 'paper:%' AS UTINYINT) AS mode_no, c.account_no, n.strategy_no,
-                   CAST(epoch_ms(t.exit_ts) // 1000 AS UINTEGER) AS exit_s, (epoch_ms(t.exit_ts) - epoch_ms(t.entry_ts)) / 1000.0 AS held_s,
-                   CAST(t.net_pnl AS DOUBLE) AS net, CAST(t.gross_pnl AS DOUBLE) AS gross, CAST(t.costs AS DOUBLE) AS costs,
-                   CAST(t.slippage AS DOUBLE) AS slip, CAST(t.entry_price AS DOUBLE) * t.quantity AS notional,
-                   CASE WHEN c.utc_offset_s > 0 THEN 22500 ELSE 23400 END AS session_s,
-                   DATE '1970-01-01' + CAST((epoch_ms(t.exit_ts) // 1000 + c.utc_offset_s) // 86400 AS INTEGER) AS day
-            FROM trades t JOIN rpt_cap c ON c.account = t.account JOIN rpt_sn n ON n.strategy = coalesce(t.strategy, '')
-            WHERE {where})
-        WHERE day <= ?
-    """, [start, *params, end])
+        CREATE OR REPLACE TEMP TABLE rpt_o AS
+        SELECT CAST(account LIKE 'paper:%' AS UTINYINT) AS mode_no,
+               CAST(list_position(?::VARCHAR[], account) AS USMALLINT) AS account_no,
+               CAST(list_position(?::VARCHAR[], coalesce(strategy, '')) AS USMALLINT) AS strategy_no,
+               CAST(epoch_ms(exit_ts) // 1000 AS UINTEGER) AS exit_s, CAST(rowid AS UINTEGER) AS rid,
+               CAST(sign(net_pnl) AS TINYINT) AS outcome
+        FROM trades WHERE {where} {o_filter}
+    """, [accounts or [""], strategies or [""], *params, *o_params])
     # Trading days of each account in range: recorded days plus any day a trade closed.
     where_d, params_d = _where(filters, strategy_column=None)
-    only_traded = ("AND account IN (SELECT account FROM rpt_cap WHERE account_no IN (SELECT DISTINCT account_no FROM rpt_t))"
-                   if filters.strategies else "")  # fmt: skip
+    only_traded = "AND account IN (SELECT DISTINCT account FROM rpt_g)" if filters.strategies else ""
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_d AS
         SELECT account, {MODE_SQL} AS mode, day FROM accounts_daily
         WHERE {where_d} AND day BETWEEN ? AND ? {only_traded}
-        UNION SELECT c.account, c.mode, t.day FROM (SELECT DISTINCT account_no, day FROM rpt_t WHERE in_range) t
-        JOIN rpt_cap c ON c.account_no = t.account_no
+        UNION SELECT DISTINCT account, {MODE_SQL} AS mode, day FROM rpt_g WHERE in_range
     """, [*params_d, start, end])
-    # Per scope and day: the small table everything daily is computed from.
-    day_sets = "GROUPING SETS ((mode_no, day, in_range), (mode_no, account_no, day, in_range), (mode_no, strategy_no, day, in_range))"
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_pd AS
-        {_named(f'''SELECT {ID_GROUPING}, day, in_range, sum(net) AS pnl, count(*) AS trades,
-                   count(*) FILTER (WHERE net > 0) AS wins, count(*) FILTER (WHERE net < 0) AS losses,
-                   sum(costs) AS costs, sum(slip) AS slippage
-            FROM rpt_t GROUP BY {day_sets}''')}
+        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, day, in_range, sum(pnl) AS pnl, sum(trades) AS trades,
+               sum(wins) AS wins, sum(losses) AS losses, sum(costs) AS costs, sum(slippage) AS slippage
+        FROM (SELECT *, {MODE_SQL} AS mode FROM rpt_g)
+        GROUP BY GROUPING SETS ((mode, day, in_range), (mode, account, day, in_range), (mode, strategy, day, in_range))
     """)
-    _run(store, """
+    _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_sa AS
         SELECT DISTINCT 'overall' AS kind, mode AS key, account FROM rpt_d
         UNION SELECT DISTINCT 'account', account, account FROM rpt_d
-        UNION SELECT 'strategy', c.mode || '/' || n.strategy, c.account
-        FROM (SELECT DISTINCT account_no, strategy_no FROM rpt_t WHERE in_range) t
-        JOIN rpt_cap c ON c.account_no = t.account_no JOIN rpt_sn n ON n.strategy_no = t.strategy_no
+        UNION SELECT DISTINCT 'strategy', {MODE_SQL} || '/' || strategy, account FROM rpt_g WHERE in_range
     """)
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_base AS
@@ -264,24 +279,32 @@ def _streaks_sql() -> str:
     for kind, ids in (("overall", ["mode_no"]), ("account", ["account_no"]), ("strategy", ["mode_no", "strategy_no"])):
         order = ", ".join([*ids, "exit_s", "rid"])
         changed = " OR ".join(f"lag({c}) OVER w <> {c}" for c in ids)
-        g = {"overall": 3, "account": 1, "strategy": 2}[kind]
         passes.append(f"""
-            SELECT {g} AS g, mode_no, account_no, strategy_no, outcome,
-                   coalesce(lead(rn) OVER (ORDER BY rn), (SELECT count(*) FROM rpt_t WHERE in_range) + 1) - rn AS length
+            SELECT '{kind}' AS kind, mode_no, account_no, strategy_no, outcome,
+                   coalesce(lead(rn) OVER (ORDER BY rn), (SELECT count(*) FROM rpt_o) + 1) - rn AS length
             FROM (
                 SELECT {'mode_no' if kind != 'account' else 'NULL::UTINYINT AS mode_no'},
                        {'account_no' if kind == 'account' else 'NULL::USMALLINT AS account_no'},
                        {'strategy_no' if kind == 'strategy' else 'NULL::USMALLINT AS strategy_no'},
-                       sign(net) AS outcome, row_number() OVER w AS rn,
-                       row_number() OVER w = 1 OR {changed} OR lag(sign(net)) OVER w <> sign(net) AS starts
-                FROM rpt_t WHERE in_range
+                       outcome, row_number() OVER w AS rn,
+                       row_number() OVER w = 1 OR {changed} OR lag(outcome) OVER w <> outcome AS starts
+                FROM rpt_o
                 WINDOW w AS (ORDER BY {order}))
             WHERE starts""")
     runs = " UNION ALL ".join(passes)
-    inner = f"""SELECT g, mode_no, account_no, strategy_no, max(length) FILTER (WHERE outcome > 0) AS longest_win_streak,
-                       max(length) FILTER (WHERE outcome < 0) AS longest_loss_streak
-                FROM ({runs}) GROUP BY ALL"""
-    return f"streaks AS ({_named(inner)})"
+    return f"""
+        streak_runs AS (
+            SELECT kind, mode_no, account_no, strategy_no, max(length) FILTER (WHERE outcome > 0) AS longest_win_streak,
+                   max(length) FILTER (WHERE outcome < 0) AS longest_loss_streak
+            FROM ({runs}) GROUP BY ALL),
+        streaks AS (
+            SELECT x.kind,
+                   CASE x.kind WHEN 'overall' THEN m.mode WHEN 'account' THEN c.account ELSE m.mode || '/' || n.strategy END AS key,
+                   x.longest_win_streak, x.longest_loss_streak
+            FROM streak_runs x
+            LEFT JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
+            LEFT JOIN rpt_cap c ON c.account_no = x.account_no
+            LEFT JOIN rpt_sn n ON n.strategy_no = x.strategy_no)"""
 
 
 def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
@@ -289,15 +312,17 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
     scopes = _rows(store, f"""
-        WITH tr AS ({_named(f'''
-            SELECT {ID_GROUPING}, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
-                   count(*) FILTER (WHERE net < 0) AS losses, sum(net) AS net_pnl, sum(gross) AS gross_pnl,
-                   sum(costs) AS costs, sum(slip) AS slippage, avg(slip) AS slippage_per_trade,
-                   sum(net) FILTER (WHERE net > 0) AS gross_profit, sum(net) FILTER (WHERE net < 0) AS gross_loss,
-                   avg(net) FILTER (WHERE net > 0) AS avg_win, avg(net) FILTER (WHERE net < 0) AS avg_loss,
-                   avg(net) AS expectancy, avg(notional) AS avg_notional, max(notional) AS max_notional,
-                   sum(held_s) AS seconds_in_market, sum(held_s * notional) AS notional_seconds, max(session_s) AS session_seconds
-            FROM rpt_t WHERE in_range GROUP BY {ID_SETS}''')}),
+        WITH tr AS (
+            SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, sum(trades) AS trades, sum(wins) AS wins, sum(losses) AS losses,
+                   sum(pnl) AS net_pnl, sum(gross) AS gross_pnl, sum(costs) AS costs, sum(slippage) AS slippage,
+                   sum(slippage) / sum(trades) AS slippage_per_trade,
+                   sum(gross_profit) AS gross_profit, sum(gross_loss) AS gross_loss,
+                   sum(gross_profit) / nullif(sum(wins), 0) AS avg_win, sum(gross_loss) / nullif(sum(losses), 0) AS avg_loss,
+                   sum(pnl) / sum(trades) AS expectancy, sum(notional_sum) / sum(trades) AS avg_notional,
+                   max(max_notional) AS max_notional, sum(held_s) AS seconds_in_market,
+                   sum(notional_seconds) AS notional_seconds, max(session_s) AS session_seconds
+            FROM (SELECT g.*, c.mode, c.session_s FROM rpt_g g JOIN rpt_cap c USING (account) WHERE g.in_range)
+            GROUP BY {SCOPE_SETS}),
         dy AS (
             SELECT kind, key, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
                    count(*) FILTER (WHERE trades = 0) AS days_without_trades,
@@ -359,13 +384,7 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                sum(pnl) / nullif(arg_min(start_equity, day), 0) AS return, min(drawdown_pct) AS worst_drawdown_pct
         FROM rpt_daily GROUP BY ALL ORDER BY kind, key, month
     """)
-    exits = _rows(store, """
-        SELECT CASE x.mode_no WHEN 1 THEN 'paper' ELSE 'live' END AS mode, n.strategy, x.* EXCLUDE (mode_no, strategy_no)
-        FROM (SELECT mode_no, strategy_no, exit_reason, count(*) AS trades, count(*) FILTER (WHERE net > 0) AS wins,
-                     sum(net) AS net_pnl, avg(net) AS avg_pnl, sum(slip) AS slippage, avg(slip) AS slippage_per_trade
-              FROM rpt_t WHERE in_range GROUP BY ALL) x JOIN rpt_sn n ON n.strategy_no = x.strategy_no
-        ORDER BY mode, n.strategy, x.trades DESC, x.exit_reason
-    """)
+    exits = _exit_reasons(store, filters, start, end)
     blocks = _blocks(store, filters, start, end)
     accounts = _rows(store, """
         SELECT account, mode, first_day, capital, first_day_from_journal, tz FROM rpt_cap
@@ -374,23 +393,46 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     return Metrics(scopes=scopes, days=days, months=months, exit_reasons=exits, blocks=blocks, accounts=accounts)
 
 
+def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
+    """Per strategy and exit reason: how the trades ended, what they made and what slippage they paid."""
+    where, params = _where(filters)
+    day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
+    return _rows(store, f"""
+        WITH r AS (
+            SELECT account, coalesce(strategy, '') AS strategy, coalesce(exit_reason, '') AS exit_reason, count(*) AS trades,
+                   count(*) FILTER (WHERE net_pnl > 0) AS wins, sum(CAST(net_pnl AS DOUBLE)) AS net_pnl,
+                   sum(CAST(slippage AS DOUBLE)) AS slippage
+            FROM trades WHERE {where} {day_filter} GROUP BY ALL)
+        SELECT {MODE_SQL} AS mode, strategy, exit_reason, sum(trades) AS trades, sum(wins) AS wins, sum(net_pnl) AS net_pnl,
+               sum(net_pnl) / sum(trades) AS avg_pnl, sum(slippage) AS slippage, sum(slippage) / sum(trades) AS slippage_per_trade
+        FROM r GROUP BY ALL ORDER BY mode, strategy, trades DESC, exit_reason
+    """, [*params, *day_params])
+
+
+def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: date, end: date) -> tuple[str, list[Any]]:
+    """``AND <local day of column> BETWEEN start AND end``, or nothing (and no per-row date arithmetic) without --from/--to."""
+    if filters.start is None and filters.end is None:
+        return "", []
+    india = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap WHERE utc_offset_s > 0")]
+    day, params = _day_sql(column, india)
+    return f"AND {day} BETWEEN ? AND ?", [*params, start, end]
+
+
 def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str], dict[str, Any]]:
     """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill."""
-    where, params = _where(filters, strategy_column="o.strategy", account_column="o.account")
-    dated = filters.start is not None or filters.end is not None
-    day_filter = ("AND DATE '1970-01-01' + CAST((epoch_ms(o.created_at) // 1000 + c.utc_offset_s) // 86400 AS INTEGER) BETWEEN ? AND ?"
-                  if dated else "")  # fmt: skip
+    where, params = _where(filters)
+    day_filter, day_params = _day_filter(store, filters, "created_at", start, end)
     rows = _rows(store, f"""
         WITH o AS (
-            SELECT o.account, {mode_sql('o.account')} AS mode, coalesce(o.strategy, '') AS strategy, o.quantity, o.filled_quantity
-            FROM orders o JOIN rpt_cap c ON c.account = o.account
-            WHERE o.order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter})
-        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, count(*) AS orders,
-               count(*) FILTER (WHERE filled_quantity > 0) AS orders_filled,
-               count(*) FILTER (WHERE filled_quantity > 0) / count(*) AS fill_rate,
-               sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
-        FROM o GROUP BY {SCOPE_SETS}
-    """, [*params, *([start, end] if dated else [])])
+            SELECT account, coalesce(strategy, '') AS strategy, count(*) AS orders,
+                   count(*) FILTER (WHERE filled_quantity > 0) AS filled, sum(quantity) AS quantity,
+                   sum(filled_quantity) AS filled_quantity
+            FROM orders WHERE order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter}
+            GROUP BY ALL)
+        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, sum(orders) AS orders, sum(filled) AS orders_filled,
+               sum(filled) / sum(orders) AS fill_rate, sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
+        FROM (SELECT *, {MODE_SQL} AS mode FROM o) GROUP BY {SCOPE_SETS}
+    """, [*params, *day_params])
     return {(r.pop("kind"), r.pop("key")): r for r in rows}
 
 
