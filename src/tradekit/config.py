@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": {
         "sync_minutes": 5,  # reconcile with the broker every N minutes during run (0: only at start)
         "replay_batch": 200,  # replays may batch non-order steps into one transaction
+        "live_poll_seconds": 5,  # live runs sample quotes this often to build candles (one batched request)
     },
     "store": {
         "backups_keep": 10,
@@ -50,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
 
 CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "paper": {"account": str, "capital": (int, float, str), "slippage_bps": (int, float), "costs": (dict, str)},
-    "engine": {"sync_minutes": (int, float), "replay_batch": int},
+    "engine": {"sync_minutes": (int, float), "replay_batch": int, "live_poll_seconds": int},
     "store": {"backups_keep": int},
     "data": {"root": str},
     "report": {"risk_free": (int, float), "benchmark": str, "periods_per_year": int},

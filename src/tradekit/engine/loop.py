@@ -187,12 +187,19 @@ class Engine:
         if monitor:
             for offset in range(monitor, total + 1, monitor):
                 moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[1] = True
+        poll = getattr(self.feed, "poll_seconds", None)  # live feeds sample quotes to build candles
+        if poll:
+            for offset in range(0, total + 1, poll):
+                moments.setdefault(open_ + timedelta(seconds=offset), [False, False])
         return [(m, flags[0], flags[1]) for m, flags in sorted(moments.items()) if m > after]
 
     # ---- one step ------------------------------------------------------------
     def _step(self, now: datetime, candle_due: bool, monitor_due: bool) -> None:
         self._sync_broker(now)
         subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, self._context(now), self._state)
+        poll = getattr(self.feed, "poll", None)
+        if poll is not None:
+            poll(subscription.instruments, now)
         if candle_due:
             start = now - timedelta(seconds=subscription.candle_seconds)
             candles = self.feed.candles(subscription.instruments, start, subscription.candle_seconds)
@@ -482,8 +489,10 @@ class Engine:
             )
         working = tuple(o for o in self.book.working_orders(self.account) if o.strategy == self.strategy.name)
         cash = self.book.cash.get(self.account, Decimal(0))
+        # equity at cost: cash plus every open position at its average price (no broker call per step)
+        equity = cash + sum((p.average_price * p.quantity for p in self.book.open_positions(self.account)), Decimal(0))
         return StrategyContext(now=now, session=self.session, instruments=self._instruments, positions=positions,
-                               working_orders=working, cash=cash, equity=cash, extras=self.settings.extras)
+                               working_orders=working, cash=cash, equity=equity, extras=self.settings.extras)
 
     def _equity(self, now: datetime) -> Decimal:
         cash = self.book.cash.get(self.account, Decimal(0))

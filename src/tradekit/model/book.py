@@ -33,6 +33,7 @@ from tradekit.model.positions import Position
 from tradekit.model.trades import OpenTrade, Trade
 
 ZERO = Decimal(0)
+COST_QUANTUM = Decimal("0.00000001")  # the store keeps money to 8 places
 PositionKey = tuple[str, str]  # (account, instrument_id)
 
 
@@ -248,7 +249,7 @@ class Book:
                 entry_notional=position.average_price * abs(before),
                 external=position.external,
             )
-        share = fill.costs * closing / fill.quantity
+        share = (fill.costs * closing / fill.quantity).quantize(COST_QUANTUM)  # exact split: share + rest == costs
         trade = trade.add_exit(fill, realized, slippage_per_unit * closing, closing, share)
         if updated.quantity == 0 or (updated.quantity > 0) != (before > 0):
             number = self.trade_count.get(fill.account, 0) + 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tradekit.calendars import session as exchange_session
-from tradekit.clock import SimClock
+from tradekit.clock import Clock, SimClock
 from tradekit.data import list_days, load_day
 from tradekit.engine.loop import DayResult, Engine, EngineSettings
 from tradekit.errors import ConfigError, DataError, TradekitError
@@ -74,14 +74,21 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
     return session
 
 
-def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOutcome:
+def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None) -> RunOutcome:
+    """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
+    (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests."""
     strategy = ws.strategy(options.strategy)
+    if options.broker == "paper":
+        if options.live:
+            raise ConfigError("--live needs a real broker (--broker zerodha|angelone|ibkr); paper replays recorded data")
+        return _run_replay(ws, options, strategy, log)
+    from tradekit.services.live import run_session
+
+    return run_session(ws, options, strategy, log, clock=clock)
+
+
+def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None]) -> RunOutcome:
     market = strategy.market
-    if options.live or options.broker != "paper":
-        raise ConfigError(
-            f"running on broker {options.broker!r} needs its live market-data feed, which this build does not ship yet; "
-            "use --broker paper (replayed data)"
-        )
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
     batch = int(ws.config.get("engine.replay_batch", 200))

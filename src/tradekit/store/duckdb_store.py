@@ -48,10 +48,14 @@ class DuckDBStore:
         if not readonly:
             self._lock = StoreLock(self.path)
             self._lock.acquire()
+        self._connection = None  # type: ignore[assignment]
         try:
             self._connection = self._connect()
             self._check_and_migrate()
         except BaseException:
+            if self._connection is not None:  # a refused file must not stay open in this process
+                self._connection.close()
+                self._connection = None  # type: ignore[assignment]
             if self._lock is not None:
                 self._lock.release()
             raise
@@ -85,6 +89,15 @@ class DuckDBStore:
         return connection
 
     def _check_and_migrate(self) -> None:
+        try:
+            self._check_and_migrate_unguarded()
+        except duckdb.Error as error:  # pages missing or corrupt beyond the header (a truncated copy)
+            raise StoreError(
+                f"store {self.path} is damaged ({str(error).splitlines()[0]}); it was left untouched; "
+                f"restore a backup from {self.backup_dir}"
+            ) from None
+
+    def _check_and_migrate_unguarded(self) -> None:
         try:
             tables = {row[0] for row in self._connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         except duckdb.Error as error:
@@ -192,7 +205,13 @@ class DuckDBStore:
             if events:
                 rows = []
                 for offset, event in enumerate(events):
-                    payload = json.dumps(event.to_payload(), sort_keys=True)
+                    try:
+                        payload = json.dumps(event.to_payload(), sort_keys=True)
+                    except (TypeError, ValueError) as error:
+                        raise StoreError(
+                            f"store {self.path}: {event.TYPE} event cannot be journalled (payload is not plain JSON: "
+                            f"{error}); nothing of this step was written"
+                        ) from None
                     rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
                 self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             self._write(book, dirty)
@@ -315,6 +334,10 @@ class _Transaction:
                 raise StoreError(f"store {self._path}: commit failed: {str(error).splitlines()[0]}") from None
         else:
             self._connection.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):  # a row the schema refuses: nothing of the step was written
+                raise StoreError(
+                    f"store {self._path}: write failed, nothing of this step was written: {str(exc).splitlines()[0]}"
+                ) from None
 
 
 def _marks(count: int) -> str:
