@@ -1,14 +1,19 @@
 """Performance metrics computed in DuckDB from the store, never with a loop over trades.
 
-Everything is set-based: the closed trades are copied once into a temporary
-table, fanned out into *scopes* (overall per mode, per account, per
-strategy), and every metric is an aggregate or a window over that table.
-The handful of result rows (one per scope, day or month) come back to
-Python only to be shaped for output.
+Everything is set-based. The trades are aggregated once down to (account,
+strategy, day); every *scope* (overall per mode, per account, per strategy)
+and every daily, monthly and drawdown figure is rolled up from that small
+table with GROUPING SETS and windows over days. Only the win/loss streaks
+read the trades in exit order (one sorted window pass per kind of scope).
+The result rows (one per scope, day or month) come back to Python only to
+be shaped for output. docs/performance.md has the figures over a million
+trades.
 
 Definitions (docs/reporting.md explains them for traders):
 
-* A trade's **day** is the exchange-local date of its exit.
+* A trade's **day** is the exchange-local date of its exit (IST for accounts
+  trading Indian instruments, UTC-5 otherwise: the New York date at any
+  hour US markets trade).
 * **paper** and **live** are never mixed: the top-level scope is the mode,
   taken from the account prefix (``paper:<name>`` is paper, anything else live).
 * The **equity curve** of a scope starts at its capital (the opening cash of
@@ -29,8 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 INDIA_EXCHANGES = ("NSE", "NFO", "BSE", "BFO", "MCX", "CDS", "BCD")
 TZ_SQL = (
@@ -39,6 +44,7 @@ TZ_SQL = (
     + ") THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
 )
 """The exchange time zone of an instrument id, from its exchange prefix."""
+
 
 def mode_sql(column: str = "account") -> str:
     """paper or live, from the account prefix."""
