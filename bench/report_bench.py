@@ -49,7 +49,8 @@ def trading_days(count: int, start: date = date(2023, 1, 2)) -> list[date]:
 
 
 def generate(home: Path, trades: int, day_count: int = 750) -> None:
-    from datetime import datetime, time as clock
+    from datetime import datetime
+    from datetime import time as clock
     from zoneinfo import ZoneInfo
 
     from tradekit.model.book import Book

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from tradekit.report.metrics import Metrics, ReportFilters, compute
 from tradekit.store import DuckDBStore
 from tradekit.testing.ledger import D1, D2, D3, D4, PAPER, Ledger

@@ -32,9 +32,9 @@ Definitions (docs/reporting.md explains them for traders):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 INDIA_EXCHANGES = ("NSE", "NFO", "BSE", "BFO", "MCX", "CDS", "BCD")
