@@ -57,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
         "sizing": {},  # per strategy: { mode = "fixed", lots = 2 } | { mode = "fixed", quantity = 100 } | { mode = "risk_pct", pct = 2 }
         "sectors": {},  # instrument id, symbol or underlying -> sector name
     },
+    "report": {
+        "risk_free": 0.0,  # annual risk-free rate for Sharpe/Sortino, e.g. 0.065
+        "benchmark": "",  # index symbol in the data files; empty: NIFTY 50 for NSE accounts, SPY for US ones
+        "periods_per_year": 252,  # trading days used to annualise daily returns
+    },
     "brokers": {},
     "strategies": {},
 }
@@ -73,6 +78,7 @@ CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "sector_exposure_pct": (int, float), "signal_expiry_seconds": (int, float), "cooldown_seconds": (int, float),
         "max_entries_per_symbol": int, "sizing": dict, "sectors": dict,
     },
+    "report": {"risk_free": (int, float), "benchmark": str, "periods_per_year": int},
 }
 
 SECRET_MARKERS = ("token", "secret", "password", "pin", "api_key", "totp")
