@@ -222,7 +222,7 @@ def scanner_file(tmp_path: Path) -> Callable[[str], Path]:
 
 @pytest.fixture
 def make_sim(scanner_file: Callable[[str], Path]) -> Callable[..., Sim]:
-    def make(settings: dict[str, object] | None = None, scanner: str = SCANNER, **options: Any) -> Sim:
-        return Sim(dict(settings or {}), scanner_file(scanner), **options)
+    def make(settings: dict[str, object] | None = None, scanner: str | None = SCANNER, **options: Any) -> Sim:
+        return Sim(dict(settings or {}), scanner_file(scanner) if scanner is not None else None, **options)
 
     return make

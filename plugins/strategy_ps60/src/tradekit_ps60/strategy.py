@@ -247,18 +247,18 @@ class Ps60Strategy:
         word = "above resistance" if side == LONG else "below support"
         signal = f"{symbol} {side}: close {close} {word} {pivot}"
         quantity = 0
-        if candle.ts < context.session.open:
-            rule, reason = "OUTSIDE_SESSION", f"{signal} before the open"
-        elif self._entry_closed(context, candle.end):
-            rule, reason = "AFTER_CUTOFF", f"{signal} after the entry cutoff"
-        elif len(buffer) < self.config.warmup_bars:
-            rule, reason = "WARMUP", f"{signal} during warm-up ({len(buffer)}/{self.config.warmup_bars} bars)"
-        elif (
+        if (
             state["trades"][symbol] is not None
             or (instrument in context.positions and context.positions[instrument].quantity != 0)
             or book.has_working_order(context, instrument, entries_only=False)
         ):
             rule, reason = "IN_POSITION", f"{signal} while a position or order is open"
+        elif candle.ts < context.session.open:
+            rule, reason = "OUTSIDE_SESSION", f"{signal} before the open"
+        elif self._entry_closed(context, candle.end):
+            rule, reason = "AFTER_CUTOFF", f"{signal} after the entry cutoff"
+        elif len(buffer) < self.config.warmup_bars:
+            rule, reason = "WARMUP", f"{signal} during warm-up ({len(buffer)}/{self.config.warmup_bars} bars)"
         elif attempts >= self.config.max_attempts:
             rule, reason = "ATTEMPT_LIMIT", f"{signal}: {attempts} of {self.config.max_attempts} attempts used"
         else:
