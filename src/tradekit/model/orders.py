@@ -85,6 +85,7 @@ class Order:
     average_fill_price: Decimal | None = None
     signal_price: Decimal | None = None  # the price the strategy saw, for slippage
     status_reason: str = ""  # the broker's words on a reject or cancel
+    protective_stop: Decimal | None = None  # for entries: place a stop order at this price once filled
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -139,6 +140,7 @@ class Order:
             "average_fill_price": _s(self.average_fill_price),
             "signal_price": _s(self.signal_price),
             "status_reason": self.status_reason,
+            "protective_stop": _s(self.protective_stop),
         }
 
     @classmethod
@@ -161,6 +163,7 @@ class Order:
             average_fill_price=_d(data.get("average_fill_price")),
             signal_price=_d(data.get("signal_price")),
             status_reason=str(data.get("status_reason") or ""),
+            protective_stop=_d(data.get("protective_stop")),
         )
 
 

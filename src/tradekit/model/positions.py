@@ -16,6 +16,7 @@ from tradekit.model.fills import Fill
 from tradekit.model.instruments import InstrumentId
 
 ZERO = Decimal(0)
+PRICE_QUANTUM = Decimal("0.00000001")  # averages kept to 8 places so the store holds exactly what memory holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Position:
         if quantity == 0 or (quantity > 0) == (signed > 0):
             # opening or adding: weighted average price
             new_quantity = quantity + signed
-            average = (self.average_price * abs(quantity) + fill.price * abs(signed)) / abs(new_quantity)
+            average = ((self.average_price * abs(quantity) + fill.price * abs(signed)) / abs(new_quantity)).quantize(PRICE_QUANTUM)
             if quantity == 0:
                 opened_at = fill.ts
         else:

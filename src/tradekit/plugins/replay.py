@@ -1,1 +1,163 @@
-"""Built-in plugin (being written)."""
+"""Built-in replay market: a recorded (or generated) day served as a feed and as the paper venue's prices.
+
+Columnar all the way: a step asks for candles of the instruments it needs
+over a window, or for the quote at an instant, and gets them by binary
+search over each instrument's arrays. Nothing pushes every tick of every
+instrument through Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from tradekit.model import Candle, Instrument, InstrumentId, Quote
+from tradekit.plugins.hookspecs import hookimpl
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_ns(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def from_ns(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=int(value) // 1000)
+
+
+class ReplayMarket:
+    """Quotes, candles and price-path crossings from a ``tradekit.data.MarketDay``."""
+
+    def __init__(self, day: Any) -> None:
+        self.day = day
+        self._bar_ns = int(day.bar_seconds) * 1_000_000_000
+        self._ends: dict[str, np.ndarray] = {}
+        self._cumulative: dict[str, np.ndarray] = {}
+
+    @property
+    def market(self) -> str:
+        return str(self.day.market)
+
+    def instruments(self) -> dict[InstrumentId, Instrument]:
+        return dict(self.day.instruments)
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument | None:
+        series = self.day.series.get(instrument_id)
+        return None if series is None else series.instrument
+
+    def _end_times(self, instrument_id: str) -> np.ndarray | None:
+        ends = self._ends.get(instrument_id)
+        if ends is None:
+            series = self.day.series.get(instrument_id)
+            if series is None:
+                return None
+            ends = series.ts + self._bar_ns
+            self._ends[instrument_id] = ends
+        return ends
+
+    def quote(self, instrument_id: InstrumentId, at: datetime) -> Quote | None:
+        """The last price known at ``at``: the close of the latest bar that had ended by then."""
+        ends = self._end_times(instrument_id)
+        if ends is None or len(ends) == 0:
+            return None
+        index = int(np.searchsorted(ends, to_ns(at), side="right")) - 1
+        if index < 0:
+            return None
+        series = self.day.series[instrument_id]
+        volumes = self._cumulative.get(instrument_id)
+        if volumes is None:
+            volumes = np.cumsum(series.volume)
+            self._cumulative[instrument_id] = volumes
+        return Quote(
+            instrument_id=instrument_id,
+            ts=from_ns(int(ends[index])),
+            last=float(series.close[index]),
+            volume=int(volumes[index]),
+            oi=int(series.oi[index]),
+        )
+
+    def quotes(self, instrument_ids: Iterable[InstrumentId], at: datetime) -> dict[InstrumentId, Quote]:
+        result = {}
+        for iid in instrument_ids:
+            quote = self.quote(iid, at)
+            if quote is not None:
+                result[iid] = quote
+        return result
+
+    def candle(self, instrument_id: InstrumentId, start: datetime, seconds: int) -> Candle | None:
+        series = self.day.series.get(instrument_id)
+        if series is None:
+            return None
+        low_ns = to_ns(start)
+        first = int(np.searchsorted(series.ts, low_ns, side="left"))
+        last = int(np.searchsorted(series.ts, low_ns + seconds * 1_000_000_000, side="left"))
+        if last <= first:
+            return None
+        return Candle(
+            instrument_id=instrument_id,
+            ts=start,
+            interval_seconds=seconds,
+            open=float(series.open[first]),
+            high=float(series.high[first:last].max()),
+            low=float(series.low[first:last].min()),
+            close=float(series.close[last - 1]),
+            volume=int(series.volume[first:last].sum()),
+            oi=int(series.oi[last - 1]),
+        )
+
+    def candles(self, instrument_ids: Iterable[InstrumentId], start: datetime, seconds: int) -> dict[InstrumentId, Candle]:
+        """Candles of ``seconds`` starting at ``start`` (bars with start time in [start, start + seconds))."""
+        result = {}
+        for iid in instrument_ids:
+            candle = self.candle(iid, start, seconds)
+            if candle is not None:
+                result[iid] = candle
+        return result
+
+    def historical(self, instrument_id: InstrumentId, start: datetime, end: datetime, interval_seconds: int) -> list[Candle]:
+        out = []
+        moment = start
+        while moment < end:
+            candle = self.candle(instrument_id, moment, interval_seconds)
+            if candle is not None:
+                out.append(candle)
+            moment += timedelta(seconds=interval_seconds)
+        return out
+
+    def first_cross(
+        self, instrument_id: InstrumentId, start: datetime, end: datetime, level: float, direction: int
+    ) -> tuple[datetime, float] | None:
+        ends = self._end_times(instrument_id)
+        if ends is None:
+            return None
+        series = self.day.series[instrument_id]
+        first = int(np.searchsorted(ends, to_ns(start), side="right"))
+        last = int(np.searchsorted(ends, to_ns(end), side="right"))
+        if last <= first:
+            return None
+        if direction < 0:
+            hits = np.flatnonzero(series.low[first:last] <= level)
+        else:
+            hits = np.flatnonzero(series.high[first:last] >= level)
+        if len(hits) == 0:
+            return None
+        index = first + int(hits[0])
+        opened = float(series.open[index])
+        gapped = opened <= level if direction < 0 else opened >= level
+        return from_ns(int(ends[index])), opened if gapped else level
+
+
+def open_replay(path: Any) -> ReplayMarket:
+    from tradekit.data import load_day
+
+    return ReplayMarket(load_day(path))
+
+
+@hookimpl
+def register_feeds(register: Any) -> None:
+    register("replay", open_replay)
+
+

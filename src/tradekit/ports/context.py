@@ -27,6 +27,7 @@ class BrokerContext:
     env: Mapping[str, str] = field(default_factory=dict)
     live: bool = False
     log: Callable[[str], None] = lambda message: None
+    market: Any = None  # for the paper venue: where its prices come from (a replayed day or a live broker)
 
     @property
     def state_dir(self) -> Path:

@@ -1,0 +1,1 @@
+"""Test support shipped for tradekit's own tests and for plugin packages' tests."""

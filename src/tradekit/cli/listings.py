@@ -1,0 +1,84 @@
+"""Listings straight from the store: positions, orders, trades, and a basic report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from tradekit.cli import output
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("positions")(positions)
+    app.command("orders")(orders)
+    app.command("trades")(trades)
+    app.command("report")(report)
+
+
+def _rows(sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+    from tradekit.services.setup import workspace
+
+    store = workspace().open_store(readonly=True)
+    try:
+        return store.query_with_columns(sql, params)
+    finally:
+        store.close()
+
+
+def _emit(title: str, sql: str, as_json: bool) -> None:
+    columns, rows = _rows(sql)
+    if as_json:
+        output.print_json([dict(zip(columns, row)) for row in rows])
+    else:
+        output.table(title, columns, rows)
+
+
+def positions(as_json: JsonOption = False) -> None:
+    """Open positions tradekit holds."""
+    _emit("positions", "SELECT account, instrument_id, quantity, average_price, realized_pnl, strategy, external, opened_at "
+          "FROM positions WHERE quantity <> 0 ORDER BY account, instrument_id", as_json)
+
+
+def orders(
+    as_json: JsonOption = False,
+    all_orders: Annotated[bool, typer.Option("--all", help="Include finished orders.")] = False,
+) -> None:
+    """Working orders (all orders with --all)."""
+    where = "" if all_orders else "WHERE status IN ('SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL')"
+    columns = "client_order_id, broker_order_id, account, instrument_id, side, quantity, order_type, stop_price, status, " \
+        "filled_quantity, average_fill_price, reason, created_at" if as_json else \
+        "client_order_id AS id, instrument_id AS instrument, side, quantity AS qty, order_type AS type, stop_price AS stop, " \
+        "status, average_fill_price AS fill, reason"
+    _emit("orders", f"SELECT {columns} FROM orders {where} ORDER BY created_at, client_order_id", as_json)
+
+
+def trades(as_json: JsonOption = False) -> None:
+    """Closed trades (round trips)."""
+    columns = "trade_id, account, strategy, instrument_id, side, quantity, entry_ts, entry_price, exit_ts, exit_price, " \
+        "gross_pnl, costs, net_pnl, pnl_pct, exit_reason, slippage" if as_json else \
+        "strategy, instrument_id AS instrument, side, quantity AS qty, strftime(entry_ts, '%m-%d %H:%M') AS entry, entry_price, " \
+        "strftime(exit_ts, '%H:%M') AS exit, exit_price, net_pnl, exit_reason AS reason"
+    _emit("trades", f"SELECT {columns} FROM trades ORDER BY exit_ts, trade_id", as_json)
+
+
+def report(as_json: JsonOption = False) -> None:
+    """Basic performance: P&L, trade count and win rate per strategy and overall."""
+    columns, rows = _rows(
+        "SELECT CASE WHEN grouping(strategy) = 1 THEN 'ALL' ELSE coalesce(strategy, '') END AS strategy, count(*) AS trades, sum(net_pnl) AS net_pnl, sum(costs) AS costs, "
+        "round(100.0 * count(*) FILTER (WHERE net_pnl > 0) / count(*), 2) AS win_rate_pct "
+        "FROM trades GROUP BY ROLLUP (strategy) ORDER BY grouping(strategy), strategy"
+    )
+    named = []
+    for row in rows:
+        item = dict(zip(columns, row))
+        named.append(item)
+    _, days = _rows("SELECT account, day, open_cash, close_cash, close_equity FROM accounts_daily ORDER BY account, day")
+    if as_json:
+        output.print_json({"strategies": named, "days": [dict(zip(["account", "day", "open_cash", "close_cash", "close_equity"], d)) for d in days]})
+        return
+    output.table("performance", ["strategy", "trades", "net P&L", "costs", "win rate %"],
+                 [(i["strategy"], i["trades"], i["net_pnl"], i["costs"], i["win_rate_pct"]) for i in named])
+    output.table("days", ["account", "day", "open cash", "close cash", "close equity"], days)

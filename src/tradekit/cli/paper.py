@@ -1,0 +1,42 @@
+"""``tradekit paper``: the paper venue's own account, and orders typed "by hand" into it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Optional
+
+import typer
+
+from tradekit.cli import output
+
+app = typer.Typer(help="The paper venue: its account, and manual orders placed outside tradekit.", no_args_is_help=True)
+
+
+@app.command("account")
+def account(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The paper venue's cash and positions (its own book, not tradekit's)."""
+    from tradekit.services.paper import venue_account
+    from tradekit.services.setup import workspace
+
+    data = venue_account(workspace())
+    if as_json:
+        output.print_json(data)
+        return
+    output.line(f"{data['account']}: cash {data['cash']}")
+    output.table("venue positions", ["instrument", "quantity", "average"],
+                 [(p["instrument_id"], p["quantity"], p["average_price"]) for p in data["positions"]])
+
+
+@app.command("order")
+def order(
+    side: Annotated[str, typer.Argument(help="BUY or SELL")],
+    instrument: Annotated[str, typer.Argument(help="Instrument id, e.g. NFO:NIFTY25D0925900PE")],
+    quantity: Annotated[int, typer.Argument(help="Units (a multiple of the lot size)")],
+    stop: Annotated[Optional[str], typer.Option(help="Stop price (a stop-market order).")] = None,
+) -> None:
+    """Place an order in the paper venue as if typed into the broker's app (no tradekit tag)."""
+    from tradekit.services.paper import manual_order
+    from tradekit.services.setup import workspace
+
+    broker_id = manual_order(workspace(), side, instrument, quantity, Decimal(stop) if stop else None)
+    output.line(f"paper order {broker_id} placed")

@@ -1,0 +1,76 @@
+"""``tradekit run`` and ``tradekit recover``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tradekit.cli import output
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("recover")(recover_command)
+
+
+def run_command(
+    broker: Annotated[str, typer.Option(help="Broker plugin (paper replays market data).")] = "paper",
+    strategy: Annotated[str, typer.Option(help="Strategy plugin.")] = "oi-momentum",
+    live: Annotated[bool, typer.Option("--live", help="Send real orders (asks for confirmation).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm --live without asking.")] = False,
+    day: Annotated[Optional[str], typer.Option(help="Market day to replay, YYYY-MM-DD (default: the next unfinished one).")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Directory of market days (default: the bundled samples).")] = None,
+    fresh_day: Annotated[bool, typer.Option("--fresh-day", help="Start today's strategy state over (refused with open positions).")] = False,
+) -> None:
+    """Trade one session. An interrupted session is resumed (forced while positions are open)."""
+    from tradekit.errors import ConfigError
+    from tradekit.services.run import RunOptions, run
+    from tradekit.services.setup import workspace
+
+    if live and not yes and not typer.confirm(f"Send REAL orders through {broker}?", default=False):
+        raise typer.Abort()
+    try:
+        wanted = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise ConfigError(f"--day: expected YYYY-MM-DD, got {day!r}") from None
+    ws = workspace()
+    outcome = run(ws, RunOptions(broker=broker, strategy=strategy, live=live, day=wanted, data=data, fresh_day=fresh_day), output.line)
+    for issue in outcome.data_issues:
+        output.note(f"data: {issue}")
+    result = outcome.result
+    if result is None:
+        output.line(outcome.message)
+        return
+    output.line(
+        f"session {outcome.day}: {result.orders_sent} orders, {result.fills} fills, {result.trades_closed} trades closed; "
+        f"cash {result.closing_cash:,.2f}, equity {result.closing_equity:,.2f}"
+    )
+
+
+def recover_command(
+    strategy: Annotated[str, typer.Option(help="Strategy whose state to show.")] = "oi-momentum",
+    apply: Annotated[bool, typer.Option("--apply", help="Apply broker fills missed while down.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show what a restart would restore (positions, working orders, strategy state); --apply settles missed fills."""
+    from tradekit.services.recover import recover
+    from tradekit.services.setup import workspace
+
+    report = recover(workspace(), strategy, apply=apply)
+    if as_json:
+        output.print_json(report)
+        return
+    output.line(f"account {report['account']}: day {report['day'] or '-'}, cash {report['cash']}")
+    output.table("open positions", ["instrument", "quantity", "average", "strategy"],
+                 [(p["instrument_id"], p["quantity"], p["average_price"], p["strategy"]) for p in report["positions"]])
+    output.table("working orders", ["client id", "broker id", "side", "qty", "type", "stop", "status"],
+                 [(o["client_order_id"], o["broker_order_id"], o["side"], o["quantity"], o["order_type"], o["stop_price"], o["status"])
+                  for o in report["working_orders"]])
+    output.line(f"strategy state ({strategy}): " + (f"day {report['strategy_day']} at {report['strategy_ts']}" if report["strategy_day"] else "none"))
+    for line in report["missed_fills"]:
+        output.line(("applied " if apply else "would apply ") + line)
+    if report["positions"]:
+        output.line("open positions: the next run resumes them automatically (recovery is forced)")

@@ -1,0 +1,509 @@
+"""The engine: one strategy, one broker, one feed, one trading day.
+
+Every step follows the same path: collect what happened (broker fills and
+order statuses with event time up to the step), let the strategy decide,
+journal the resulting events (orders included) in one transaction, and
+only then act (send, cancel, modify) and log. A restart loads the book,
+settles orders that were journalled but maybe not sent (looking each tag up
+at the broker before sending anything), and continues from the last
+checkpoint; replays make identical decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tradekit.clock import Clock
+from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
+from tradekit.engine.safe import call_strategy, guard
+from tradekit.errors import BrokerError, OrderRejected, TemporaryBrokerError
+from tradekit.model.book import Book
+from tradekit.model.events import (
+    DayClosed,
+    DayOpened,
+    Event,
+    FillRecorded,
+    OrderAccepted,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected as OrderRejectedEvent,
+    OrderSubmitted,
+    SignalBlocked,
+    StrategyCheckpoint,
+)
+from tradekit.model.fills import Fill
+from tradekit.model.intents import CancelStop, Enter, Exit, MoveStop
+from tradekit.model.money import to_decimal
+from tradekit.model.orders import Order, OrderStatus, OrderType, Side
+from tradekit.ports.broker import Broker
+from tradekit.ports.feed import Feed
+from tradekit.ports.strategy import Decision, PositionView, SessionInfo, Strategy, StrategyContext
+
+MAX_ROUNDS = 8  # fill -> decision -> order -> fill chains within one step
+
+
+@dataclass
+class EngineSettings:
+    account: str
+    store_id: str
+    live: bool = False  # live and real-time runs commit every step
+    opening_cash: Decimal | None = None  # day 1 capital when the account is new
+    fresh: bool = False  # start the strategy's day over (only allowed without open positions)
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DayResult:
+    day: Any
+    resumed: bool
+    orders_sent: int = 0
+    fills: int = 0
+    trades_closed: int = 0
+    closing_cash: Decimal | None = None
+    closing_equity: Decimal | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        store: Any,
+        book: Book,
+        broker: Broker,
+        feed: Feed,
+        strategy: Strategy,
+        clock: Clock,
+        session: SessionInfo,
+        settings: EngineSettings,
+        log: Callable[[str], None] = lambda line: None,
+        notify: Callable[[Event], object] | None = None,
+    ) -> None:
+        self.store = store
+        self.book = book
+        self.broker = broker
+        self.feed = feed
+        self.strategy = strategy
+        self.clock = clock
+        self.session = session
+        self.settings = settings
+        self.account = settings.account
+        self._log = log
+        self._notify = notify
+        self._tz = ZoneInfo(session.timezone)
+        self._orders = OrderFactory(settings.account, strategy.name, settings.store_id)
+        self._state: dict[str, Any] = {}
+        self._pending: list[Event] = []
+        self._durable = False
+        self._instruments = dict(feed.instruments())
+        self.result = DayResult(day=session.day, resumed=False)
+
+    # ---- logging and journalling ---------------------------------------
+    def log(self, line: str, at: datetime | None = None) -> None:
+        moment = (at or self.clock.now()).astimezone(self._tz)
+        self._log(f"{moment:%Y-%m-%d %H:%M:%S} {self.strategy.name}: {line}")
+
+    def _record(self, event: Event, *, durable: bool = False) -> None:
+        self.book.apply(event)
+        self._pending.append(event)
+        self._durable |= durable
+
+    def _commit(self, *, force_durable: bool = False) -> None:
+        if not self._pending and not self.book.dirty:
+            return
+        events, self._pending = self._pending, []
+        durable = self._durable or force_durable or self.settings.live
+        self._durable = False
+        self.store.commit(events, self.book, durable=durable)
+        if self._notify is not None:
+            for event in events:
+                self._notify(event)
+
+    # ---- the day ------------------------------------------------------------
+    def run(self) -> DayResult:
+        self._open_day()
+        record = self.book.strategies.get((self.account, self.strategy.name))
+        today = record is not None and record.day == self.session.day
+        watermark = record.ts if today and record is not None else None
+        saved = record.state if today and record is not None and not self.settings.fresh else None
+        self.result.resumed = saved is not None
+        now = max(self.clock.now(), watermark or self.session.open)
+        self.clock.sleep_until(now)
+        self._recover_orders()
+        decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
+        if saved is not None and watermark is not None:
+            self.log(f"resumed from checkpoint at {watermark.astimezone(self._tz):%H:%M:%S}", now)
+        self._apply(decision, now, checkpoint=True)
+        self._settle(now)
+        self._commit(force_durable=True)
+        for moment, candle_due, monitor_due in self._timeline(watermark or self.session.open):
+            self.clock.sleep_until(moment)
+            self._step(moment, candle_due, monitor_due)
+        self._close_day()
+        return self.result
+
+    def _open_day(self) -> None:
+        day = self.session.day
+        if self.book.current_day.get(self.account) == day:
+            return
+        if self.account in self.book.cash:
+            cash, source = self.book.cash[self.account], "carry-over"
+        elif self.settings.opening_cash is not None:
+            cash, source = self.settings.opening_cash, "capital"
+        else:
+            cash, source = self.broker.account_report().cash, "broker"
+        self._record(DayOpened(ts=self.session.open, account=self.account, day=day, cash=cash, source=source), durable=True)
+        self._commit(force_durable=True)
+        self.log(f"day {day} opens with cash {cash:,.2f} ({source})", self.session.open)
+
+    def _close_day(self) -> None:
+        close = self.session.close
+        self._sync_broker(close)
+        equity = self._equity(close)
+        cash = self.book.cash.get(self.account, Decimal(0))
+        self._record(DayClosed(ts=close, account=self.account, day=self.session.day, cash=cash, equity=equity), durable=True)
+        self._commit(force_durable=True)
+        self.result.closing_cash = cash
+        self.result.closing_equity = equity
+        self.log(f"day {self.session.day} closed: cash {cash:,.2f}, equity {equity:,.2f}", close)
+
+    def _timeline(self, after: datetime) -> list[tuple[datetime, bool, bool]]:
+        context = self._context(after)
+        subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, context, self._state)
+        candle = subscription.candle_seconds
+        monitor = subscription.monitor_seconds
+        moments: dict[datetime, list[bool]] = {}
+        open_, close = self.session.open, self.session.close
+        total = int((close - open_).total_seconds())
+        for offset in range(candle, total + 1, candle):
+            moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[0] = True
+        if monitor:
+            for offset in range(monitor, total + 1, monitor):
+                moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[1] = True
+        return [(m, flags[0], flags[1]) for m, flags in sorted(moments.items()) if m > after]
+
+    # ---- one step ------------------------------------------------------------
+    def _step(self, now: datetime, candle_due: bool, monitor_due: bool) -> None:
+        self._sync_broker(now)
+        subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, self._context(now), self._state)
+        if candle_due:
+            start = now - timedelta(seconds=subscription.candle_seconds)
+            candles = self.feed.candles(subscription.instruments, start, subscription.candle_seconds)
+            decision = call_strategy(self.strategy.name, "on_candles", self.strategy.on_candles, self._context(now), candles, self._state)
+            self._apply(decision, now)
+            self._settle(now)
+        if monitor_due:
+            wanted = set(subscription.monitor_instruments)
+            wanted |= {p.instrument_id for p in self._my_positions()}
+            if wanted:
+                try:
+                    quotes = self.broker.quotes(sorted(wanted))
+                except TemporaryBrokerError as error:
+                    self.log(f"exit monitor skipped: quotes unavailable ({error})", now)
+                    quotes = {}
+                if quotes:
+                    decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state)
+                    self._apply(decision, now)
+                    self._settle(now)
+        self._commit()
+
+    def _apply(self, decision: Decision, now: datetime, *, checkpoint: bool = False) -> None:
+        """Record blocks and state, turn intents into orders (journalled, then sent)."""
+        changed = decision.state != self._state
+        self._state = decision.state
+        for block in decision.blocks:
+            self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
+                                       rule=block.rule, reason=block.reason, instrument_id=block.instrument_id))
+        actions: list[Callable[[], None]] = []
+        for intent in decision.intents:
+            if isinstance(intent, Enter):
+                actions += self._enter(intent, now)
+            elif isinstance(intent, Exit):
+                actions += self._exit(intent, now)
+            elif isinstance(intent, MoveStop):
+                actions += self._move_stop(intent, now)
+            elif isinstance(intent, CancelStop):
+                stop = working_stop(self.book, self.account, intent.instrument_id)
+                if stop is not None:
+                    actions.append(lambda s=stop, r=intent.reason: self._cancel(s, r, now))
+        if changed or checkpoint or actions or decision.blocks:
+            self._record(StrategyCheckpoint(ts=now, account=self.account, strategy=self.strategy.name,
+                                            day=self.session.day, state=self._state))
+        for line in decision.logs:
+            self.log(line, now)
+        if actions:
+            self._commit(force_durable=True)  # journal first ...
+            for action in actions:
+                action()  # ... then act
+            self._commit(force_durable=True)
+
+    # ---- intents -------------------------------------------------------------
+    def _instrument(self, instrument_id: str) -> Any:
+        return self._instruments.get(instrument_id)
+
+    def _enter(self, intent: Enter, now: datetime) -> list[Callable[[], None]]:
+        position = self.book.position(self.account, intent.instrument_id)
+        if position.quantity != 0 or any(o.instrument_id == intent.instrument_id and o.is_open and o.order_type is not OrderType.STOP_MARKET
+                                         for o in self.book.working_orders(self.account)):
+            self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
+                                       rule="ALREADY_HELD", reason=f"position or order in {intent.instrument_id} exists",
+                                       instrument_id=intent.instrument_id))
+            return []
+        if intent.quantity <= 0:
+            self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
+                                       rule="BAD_QUANTITY", reason=f"quantity {intent.quantity}", instrument_id=intent.instrument_id))
+            return []
+        order = self._orders.market(self.book, intent.instrument_id, intent.side, intent.quantity, intent.reason, now,
+                                    intent.signal_price, self._instrument(intent.instrument_id),
+                                    protective_stop=intent.stop_price, limit_price=intent.limit_price)
+        self._record(OrderSubmitted(ts=now, account=self.account, order=order), durable=True)
+        return [lambda: self._send(order, now)]
+
+    def _exit(self, intent: Exit, now: datetime) -> list[Callable[[], None]]:
+        position = self.book.position(self.account, intent.instrument_id)
+        if position.quantity == 0:
+            self.log(f"exit {intent.reason} ignored: no position in {intent.instrument_id}", now)
+            return []
+        held = abs(position.quantity)
+        quantity = held if intent.quantity is None else min(intent.quantity, held)
+        if quantity <= 0:
+            return []
+        side = Side.SELL if position.quantity > 0 else Side.BUY
+        actions: list[Callable[[], None]] = []
+        stop = working_stop(self.book, self.account, intent.instrument_id)
+        if stop is not None:
+            if quantity == held:
+                actions.append(lambda: self._cancel(stop, f"position exit {intent.reason}", now))
+            else:
+                actions.append(lambda: self._modify(stop, now, quantity=held - quantity))
+        order = self._orders.market(self.book, intent.instrument_id, side, quantity, intent.reason, now,
+                                    intent.signal_price, self._instrument(intent.instrument_id))
+        self._record(OrderSubmitted(ts=now, account=self.account, order=order), durable=True)
+        actions.append(lambda: self._send(order, now))
+        return actions
+
+    def _move_stop(self, intent: MoveStop, now: datetime) -> list[Callable[[], None]]:
+        position = self.book.position(self.account, intent.instrument_id)
+        if position.quantity == 0:
+            return []
+        stop = working_stop(self.book, self.account, intent.instrument_id)
+        if stop is not None:
+            return [lambda: self._modify(stop, now, stop_price=intent.stop_price, reason=intent.reason)]
+        side = Side.SELL if position.quantity > 0 else Side.BUY
+        order = self._orders.stop(self.book, intent.instrument_id, side, abs(position.quantity), intent.stop_price,
+                                  intent.reason, now, self._instrument(intent.instrument_id))
+        self._record(OrderSubmitted(ts=now, account=self.account, order=order), durable=True)
+        return [lambda: self._send(order, now)]
+
+    # ---- acting at the broker -----------------------------------------------
+    def _send(self, order: Order, now: datetime) -> None:
+        try:
+            broker_id = self.broker.submit_order(order)
+        except OrderRejected as error:
+            self._record(OrderRejectedEvent(ts=now, account=self.account, client_order_id=order.client_order_id, reason=str(error)), durable=True)
+            self.log(f"order {order.client_order_id} {order.side} {order.quantity} {order.instrument_id} rejected: {error}", now)
+            return
+        except BrokerError as error:
+            # unknown outcome: leave it SUBMITTED; the next sync looks the tag up before anything is re-sent
+            self.log(f"order {order.client_order_id} outcome unknown ({error}); will look it up by tag", now)
+            return
+        self.result.orders_sent += 1
+        self._record(OrderAccepted(ts=now, account=self.account, client_order_id=order.client_order_id, broker_order_id=broker_id), durable=True)
+        label = self._label(order.instrument_id)
+        price = f" stop {order.stop_price}" if order.stop_price is not None else ""
+        self.log(f"order {order.client_order_id} sent: {order.side} {order.quantity} {label}{price} ({order.reason})", now)
+
+    def _cancel(self, order: Order, reason: str, now: datetime) -> None:
+        if order.broker_order_id is None:
+            return
+        try:
+            self.broker.cancel_order(order.broker_order_id)
+        except OrderRejected as error:
+            self.log(f"cancel of {order.client_order_id} refused: {error}", now)
+            return
+        self._record(OrderCancelled(ts=now, account=self.account, client_order_id=order.client_order_id, reason=reason), durable=True)
+        self.log(f"order {order.client_order_id} cancelled ({reason})", now)
+
+    def _modify(self, order: Order, now: datetime, *, stop_price: Decimal | None = None, quantity: int | None = None,
+                reason: str | None = None) -> None:
+        if order.broker_order_id is None:
+            return
+        instrument = self._instrument(order.instrument_id)
+        if stop_price is not None and instrument is not None:
+            stop_price = instrument.snap(stop_price)
+        try:
+            self.broker.modify_order(order.broker_order_id, quantity=quantity, stop_price=stop_price)
+        except OrderRejected as error:
+            self.log(f"modify of {order.client_order_id} refused: {error}", now)
+            return
+        self._record(OrderModified(ts=now, account=self.account, client_order_id=order.client_order_id,
+                                   stop_price=stop_price, quantity=quantity, reason=reason), durable=True)
+        if stop_price is not None:
+            self.log(f"stop on {self._label(order.instrument_id)} moved to {stop_price} ({reason or 'moved'})", now)
+
+    # ---- what the broker says ---------------------------------------------------
+    def _recover_orders(self) -> None:
+        """Settle orders journalled but never acknowledged: look each tag up before sending anything."""
+        pending = pending_orders(self.book, self.account)
+        if not pending:
+            self._sync_broker(self.clock.now())
+            return
+        reports = {r.client_order_id: r for r in self.broker.order_reports() if r.client_order_id}
+        now = self.clock.now()
+        for order in pending:
+            report = reports.get(order.client_order_id)
+            if report is not None:
+                self.log(f"order {order.client_order_id} found at the broker as {report.broker_order_id}; not re-sent", now)
+                self._record(OrderAccepted(ts=now, account=self.account, client_order_id=order.client_order_id,
+                                           broker_order_id=report.broker_order_id), durable=True)
+            else:
+                self.log(f"order {order.client_order_id} never reached the broker; sending it now", now)
+                self._send(order, order.created_at or now)
+        self._commit(force_durable=True)
+        self._sync_broker(now)
+
+    def _sync_broker(self, now: datetime) -> None:
+        """Apply fills (event time <= now) and status changes the broker reports."""
+        try:
+            fills = self.broker.fill_reports(None)
+        except TemporaryBrokerError as error:
+            self.log(f"broker unreachable, carrying on with the last known book ({error})", now)
+            return
+        new = [f for f in fills if (self.account, f.fill_id) not in self.book.fill_ids and f.ts <= now]
+        new.sort(key=lambda f: (f.ts, f.fill_id))
+        trades_before = self.book.trade_count.get(self.account, 0)
+        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id}
+        dispatched: list[tuple[Fill, Order]] = []
+        for fill in new:
+            order = self.book.orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")
+            if order is not None and fill.client_order_id != order.client_order_id:
+                fill = replace(fill, client_order_id=order.client_order_id)
+            fill = replace(fill, account=self.account)
+            self._record(FillRecorded(ts=fill.ts, account=self.account, fill=fill, strategy=order.strategy if order else "",
+                                      inferred=order is None), durable=True)
+            self.result.fills += 1
+            label = self._label(fill.instrument_id)
+            reason = order.reason if order is not None else "outside tradekit"
+            self.log(f"fill {fill.side} {fill.quantity} {label} @ {fill.price} ({reason}); cash {self.book.cash[self.account]:,.2f}", fill.ts)
+            if order is not None and order.strategy == self.strategy.name:
+                dispatched.append((fill, self.book.orders[order.client_order_id]))
+        closed = self.book.trade_count.get(self.account, 0) - trades_before
+        for trade in (self.book.dirty.trades[-closed:] if closed else []):
+            self.result.trades_closed += 1
+            self.log(f"trade closed {trade.side} {trade.quantity} {self._label(trade.instrument_id)}: "
+                     f"{trade.entry_price.normalize():f} -> {trade.exit_price.normalize():f}, P&L {trade.net_pnl:,.2f} net ({trade.exit_reason})", trade.exit_ts)
+        self._sync_statuses(now)
+        for fill, order in dispatched:
+            decision = call_strategy(self.strategy.name, "on_fill", self.strategy.on_fill, self._context(now), fill, order, self._state)
+            self._apply(decision, now)
+        if new:
+            self._protect_and_resize(now)
+            self._commit(force_durable=True)
+
+    def _sync_statuses(self, now: datetime) -> None:
+        open_orders = [o for o in self.book.working_orders(self.account) if o.broker_order_id and o.status is not OrderStatus.SUBMITTED]
+        if not open_orders:
+            return
+        try:
+            reports = {r.broker_order_id: r for r in self.broker.order_reports()}
+        except TemporaryBrokerError:
+            return
+        for order in open_orders:
+            report = reports.get(order.broker_order_id or "")
+            if report is None:
+                continue
+            if report.status is OrderStatus.CANCELLED and order.is_open:
+                self._record(OrderCancelled(ts=now, account=self.account, client_order_id=order.client_order_id, reason="cancelled at the broker"), durable=True)
+            elif report.status is OrderStatus.REJECTED and order.is_open:
+                self._record(OrderRejectedEvent(ts=now, account=self.account, client_order_id=order.client_order_id, reason=report.status_reason), durable=True)
+
+    def _protect_and_resize(self, now: datetime) -> None:
+        """After fills: place a filled entry's protective stop, keep stop quantity equal to the position."""
+        actions: list[Callable[[], None]] = []
+        for position in self._my_positions():
+            stop = working_stop(self.book, self.account, position.instrument_id)
+            held = abs(position.quantity)
+            if stop is not None:
+                if stop.remaining != held:
+                    actions.append(lambda s=stop, q=held: self._modify(s, now, quantity=q))
+                continue
+            entry = self._entry_order(position.instrument_id, position.opened_at)
+            if entry is None or entry.protective_stop is None:
+                continue
+            side = Side.SELL if position.quantity > 0 else Side.BUY
+            order = self._orders.stop(self.book, position.instrument_id, side, held, entry.protective_stop, "STOP", now,
+                                      self._instrument(position.instrument_id))
+            self._record(OrderSubmitted(ts=now, account=self.account, order=order), durable=True)
+            actions.append(lambda o=order: self._send(o, now))
+        for stop in [o for o in self.book.working_orders(self.account) if o.order_type is OrderType.STOP_MARKET]:
+            if self.book.position(self.account, stop.instrument_id).quantity == 0:
+                actions.append(lambda s=stop: self._cancel(s, "position closed", now))
+        if actions:
+            self._commit(force_durable=True)
+            for action in actions:
+                action()
+
+    def _entry_order(self, instrument_id: str, opened_at: datetime | None) -> Order | None:
+        """The entry order of the current position, if it asked for a protective stop and none was placed since."""
+        candidates = [o for o in self.book.orders.values() if o.account == self.account and o.instrument_id == instrument_id]
+        candidates.sort(key=lambda o: o.client_order_id)
+        entry = None
+        for order in candidates:
+            if order.protective_stop is not None and order.filled_quantity > 0:
+                entry = order
+            elif entry is not None and order.order_type is OrderType.STOP_MARKET:
+                entry = None  # a stop was already placed (and maybe cancelled on purpose) for that entry
+        return entry
+
+    # ---- context -------------------------------------------------------------
+    def _my_positions(self) -> list[Any]:
+        return [p for p in self.book.open_positions(self.account) if p.strategy == self.strategy.name]
+
+    def _context(self, now: datetime) -> StrategyContext:
+        positions = {}
+        for position in self._my_positions():
+            stop = working_stop(self.book, self.account, position.instrument_id)
+            positions[position.instrument_id] = PositionView(
+                instrument_id=position.instrument_id,
+                quantity=position.quantity,
+                average_price=position.average_price,
+                opened_at=position.opened_at,
+                stop_price=stop.stop_price if stop is not None else None,
+                external=position.external,
+            )
+        working = tuple(o for o in self.book.working_orders(self.account) if o.strategy == self.strategy.name)
+        cash = self.book.cash.get(self.account, Decimal(0))
+        return StrategyContext(now=now, session=self.session, instruments=self._instruments, positions=positions,
+                               working_orders=working, cash=cash, equity=cash, extras=self.settings.extras)
+
+    def _equity(self, now: datetime) -> Decimal:
+        cash = self.book.cash.get(self.account, Decimal(0))
+        positions = self.book.open_positions(self.account)
+        if not positions:
+            return cash
+        try:
+            quotes = self.broker.quotes([p.instrument_id for p in positions])
+        except BrokerError:
+            quotes = {}
+        total = cash
+        for position in positions:
+            quote = quotes.get(position.instrument_id)
+            mark = to_decimal(quote.last) if quote is not None else position.average_price
+            total += mark * position.quantity
+        return total
+
+    def _label(self, instrument_id: str) -> str:
+        instrument = self._instrument(instrument_id)
+        return instrument.describe() if instrument is not None else instrument_id
+
+    def _settle(self, now: datetime) -> None:
+        """Fills that orders sent in this step produced (a paper market order fills at once)."""
+        for _ in range(MAX_ROUNDS):
+            before = len(self.book.fill_ids)
+            self._sync_broker(now)
+            if len(self.book.fill_ids) == before:
+                return

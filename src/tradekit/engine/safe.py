@@ -1,0 +1,30 @@
+"""One safe way to call strategy code: its exception becomes a StrategyError, engine state untouched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tradekit.errors import StrategyError
+from tradekit.ports.strategy import Decision
+
+
+def guard(name: str, hook: str, function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    except StrategyError:
+        raise
+    except Exception as error:
+        raise StrategyError(f"strategy {name!r} failed in {hook}: {type(error).__name__}: {error}") from error
+
+
+def call_strategy(name: str, hook: str, function: Callable[..., Decision], *args: Any) -> Decision:
+    decision = guard(name, hook, function, *args)
+    if not isinstance(decision, Decision):
+        raise StrategyError(f"strategy {name!r} {hook} returned {type(decision).__name__}, expected Decision")
+    try:
+        json.dumps(decision.state, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise StrategyError(f"strategy {name!r} {hook} returned state that is not plain JSON data: {error}") from None
+    return decision

@@ -1,0 +1,193 @@
+"""Journal events: every state change in tradekit is one of these, written before it counts.
+
+Each event is a frozen dataclass with a ``TYPE`` name, the event time ``ts``
+(the market's time of the thing that happened, never the wall clock when it
+was processed) and the ``account`` it belongs to. ``to_payload`` /
+``event_from_row`` give the JSON form stored in the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from tradekit.model.fills import Fill
+from tradekit.model.orders import Order
+
+
+@dataclass(frozen=True)
+class Event:
+    TYPE: ClassVar[str] = "Event"
+    ts: datetime
+    account: str
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        for item in fields(self):
+            if item.name in ("ts", "account"):
+                continue
+            payload[item.name] = _encode(getattr(self, item.name))
+        return payload
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (Order, Fill)):
+        return value.to_dict()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class DayOpened(Event):
+    """The account's trading day begins with this cash (carry-over or configured capital)."""
+
+    TYPE: ClassVar[str] = "DayOpened"
+    day: date = date.min
+    cash: Decimal = Decimal(0)
+    source: str = "carry-over"  # carry-over | capital | broker
+
+
+@dataclass(frozen=True)
+class DayClosed(Event):
+    TYPE: ClassVar[str] = "DayClosed"
+    day: date = date.min
+    cash: Decimal = Decimal(0)
+    equity: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class OrderSubmitted(Event):
+    """Journalled BEFORE the order is sent; carries the client tag."""
+
+    TYPE: ClassVar[str] = "OrderSubmitted"
+    order: Order = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class OrderAccepted(Event):
+    TYPE: ClassVar[str] = "OrderAccepted"
+    client_order_id: str = ""
+    broker_order_id: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRejected(Event):
+    TYPE: ClassVar[str] = "OrderRejected"
+    client_order_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    TYPE: ClassVar[str] = "OrderCancelled"
+    client_order_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OrderModified(Event):
+    TYPE: ClassVar[str] = "OrderModified"
+    client_order_id: str = ""
+    stop_price: Decimal | None = None
+    quantity: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FillRecorded(Event):
+    """An execution. ``inferred`` marks fills learnt from the broker after the fact (downtime, reconcile)."""
+
+    TYPE: ClassVar[str] = "FillRecorded"
+    fill: Fill = None  # type: ignore[assignment]
+    strategy: str = ""
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class StrategyCheckpoint(Event):
+    """The strategy's state after a step and the engine's watermark (the step's event time)."""
+
+    TYPE: ClassVar[str] = "StrategyCheckpoint"
+    strategy: str = ""
+    day: date = date.min
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SignalBlocked(Event):
+    TYPE: ClassVar[str] = "SignalBlocked"
+    strategy: str = ""
+    day: date = date.min
+    rule: str = ""
+    reason: str = ""
+    instrument_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PositionAdjusted(Event):
+    """A correction from reconciliation: the broker's quantity/average wins (always ``inferred``)."""
+
+    TYPE: ClassVar[str] = "PositionAdjusted"
+    instrument_id: str = ""
+    quantity: int = 0
+    average_price: Decimal = Decimal(0)
+    strategy: str = ""
+    external: bool = False
+    note: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        DayOpened,
+        DayClosed,
+        OrderSubmitted,
+        OrderAccepted,
+        OrderRejected,
+        OrderCancelled,
+        OrderModified,
+        FillRecorded,
+        StrategyCheckpoint,
+        SignalBlocked,
+        PositionAdjusted,
+    )
+}
+
+
+def event_from_row(type_name: str, ts: datetime, account: str, payload: dict[str, Any]) -> Event:
+    """Rebuild a typed event from its journal row."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise ValueError(f"unknown event type {type_name!r} in journal")
+    kwargs: dict[str, Any] = {"ts": ts, "account": account}
+    for item in fields(cls):
+        if item.name in ("ts", "account") or item.name not in payload:
+            continue
+        kwargs[item.name] = _decode(item.name, item.type, payload[item.name])
+    return cls(**kwargs)
+
+
+def _decode(name: str, annotation: Any, value: Any) -> Any:
+    text = str(annotation)
+    if value is None:
+        return None
+    if name == "order":
+        return Order.from_dict(value)
+    if name == "fill":
+        return Fill.from_dict(value)
+    if text.startswith("Decimal"):
+        return Decimal(str(value))
+    if text == "date":
+        return date.fromisoformat(value)
+    if text == "int | None" or text == "int":
+        return int(value)
+    return value

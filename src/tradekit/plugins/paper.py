@@ -1,1 +1,0 @@
-"""Built-in plugin (being written)."""

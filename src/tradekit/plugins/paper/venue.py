@@ -1,0 +1,443 @@
+"""The paper venue: a broker of its own, with a persisted account.
+
+It is deliberately separate from tradekit's book: it keeps its own cash,
+positions, orders (with the client tag) and fills in a JSON file written
+atomically under a file lock, so tradekit can reconcile against it exactly
+as against a real broker, a manual order from another process
+(``tradekit paper order``) lands in the same account, and a kill -9 of the
+engine never loses what the venue did.
+
+Market orders fill at the current quote plus slippage; limit and stop
+orders fill when the price path crosses them (checked over every bar
+between two visits, not only at the visit); lot size and tick are
+validated; a reject names its reason.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+from tradekit.clock import Clock
+from tradekit.errors import BrokerError, OrderRejected
+from tradekit.model import (
+    AccountReport,
+    Candle,
+    Fill,
+    Instrument,
+    InstrumentId,
+    Order,
+    OrderReport,
+    OrderStatus,
+    OrderType,
+    PositionReport,
+    Quote,
+    Side,
+)
+from tradekit.model.money import is_on_tick, snap_to_tick
+from tradekit.plugins.paper.costs import CostModel
+
+D = Decimal
+OPEN = {"ACCEPTED", "PARTIALLY_FILLED"}
+
+
+class QuoteSource(Protocol):
+    """Where the venue gets prices: a replayed day, or a live broker's quotes."""
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument | None: ...
+
+    def quote(self, instrument_id: InstrumentId, at: datetime) -> Quote | None: ...
+
+    def first_cross(
+        self, instrument_id: InstrumentId, start: datetime, end: datetime, level: float, direction: int
+    ) -> tuple[datetime, float] | None:
+        """First bar ending in (start, end] that trades through ``level``.
+
+        ``direction`` -1: low <= level (a sell stop / buy limit); +1: high >= level.
+        Returns (bar end time, fill price: the level, or the bar's open if it gapped through).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class PaperSettings:
+    account: str = "default"
+    capital: Decimal = D(100_000)
+    currency: str = "INR"
+    slippage_bps: Decimal = D(0)
+    costs: CostModel = CostModel()
+
+
+class PaperVenue:
+    """Implements the Broker port over a ``QuoteSource``."""
+
+    name = "paper"
+
+    def __init__(self, state_path: Path, settings: PaperSettings, quotes: QuoteSource, clock: Clock) -> None:
+        self.state_path = Path(state_path)
+        self.settings = settings
+        self.account = f"paper:{settings.account}"
+        self._quotes = quotes
+        self._clock = clock
+        self._state: dict[str, Any] = {}
+        self._stamp: tuple[int, int] | None = None
+
+    # ---- persistence ---------------------------------------------------
+    def _fresh_state(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "currency": self.settings.currency,
+            "cash": str(self.settings.capital),
+            "positions": {},
+            "orders": {},
+            "fills": [],
+            "next_order": 1,
+            "next_fill": 1,
+            "watermark": None,
+        }
+
+    @contextmanager
+    def _session(self, *, write: bool = True) -> Iterator[dict[str, Any]]:
+        """Lock, load if changed, advance working orders to now, yield, save."""
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.state_path.with_suffix(".lock")
+        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._load()
+            changed = self._advance(self._clock.now())
+            try:
+                yield self._state
+            except OrderRejected:
+                self._save()  # a rejected order is on the venue's books too
+                raise
+            if write or changed:
+                self._save()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.close(handle)
+
+    def _load(self) -> None:
+        try:
+            stat = self.state_path.stat()
+        except FileNotFoundError:
+            if not self._state:
+                self._state = self._fresh_state()
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self._stamp and self._state:
+            return
+        try:
+            self._state = json.loads(self.state_path.read_text())
+        except (OSError, ValueError) as error:
+            raise BrokerError(f"paper account {self.state_path} is unreadable ({error}); it was left untouched") from None
+        self._stamp = stamp
+
+    def _save(self) -> None:
+        temporary = self.state_path.with_suffix(".tmp")
+        with open(temporary, "w") as handle:
+            json.dump(self._state, handle, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.state_path)
+        stat = self.state_path.stat()
+        self._stamp = (stat.st_mtime_ns, stat.st_size)
+
+    # ---- Broker port ---------------------------------------------------
+    def connect(self) -> None:
+        with self._session():
+            pass
+
+    def close(self) -> None:
+        return None
+
+    def submit_order(self, order: Order) -> str:
+        with self._session() as state:
+            if order.client_order_id and any(o.get("tag") == order.client_order_id for o in state["orders"].values()):
+                raise OrderRejected(f"duplicate client tag {order.client_order_id}")
+            return self._accept(state, order)
+
+    def place_manual(self, instrument_id: InstrumentId, side: Side, quantity: int, *, order_type: OrderType = OrderType.MARKET,
+                     limit_price: Decimal | None = None, stop_price: Decimal | None = None) -> str:
+        """An order typed by hand into the venue (no tradekit tag), as a trader does in the broker's app."""
+        order = Order(
+            client_order_id="", account=self.account, instrument_id=instrument_id, side=side, quantity=quantity,
+            order_type=order_type, limit_price=limit_price, stop_price=stop_price, reason="MANUAL",
+        )  # fmt: skip
+        with self._session() as state:
+            return self._accept(state, order)
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        with self._session() as state:
+            record = state["orders"].get(broker_order_id)
+            if record is None:
+                raise OrderRejected(f"unknown order {broker_order_id}")
+            if record["status"] not in OPEN:
+                raise OrderRejected(f"order {broker_order_id} is {record['status']}, cannot cancel")
+            record["status"] = "CANCELLED"
+            record["updated"] = self._clock.now().isoformat()
+
+    def modify_order(self, broker_order_id: str, *, quantity: int | None = None, limit_price: Decimal | None = None,
+                     stop_price: Decimal | None = None) -> None:
+        with self._session() as state:
+            record = state["orders"].get(broker_order_id)
+            if record is None or record["status"] not in OPEN:
+                raise OrderRejected(f"order {broker_order_id} is not working, cannot modify")
+            instrument = self._instrument(record["instrument_id"])
+            if quantity is not None:
+                if quantity <= record["filled"] or quantity % instrument.lot_size:
+                    raise OrderRejected(f"bad quantity {quantity} for {record['instrument_id']}")
+                record["quantity"] = quantity
+            if limit_price is not None:
+                record["limit_price"] = str(self._check_tick(instrument, limit_price))
+            if stop_price is not None:
+                record["stop_price"] = str(self._check_tick(instrument, stop_price))
+            self._try_fill(state, record, self._clock.now(), immediate=True)
+
+    def order_reports(self) -> list[OrderReport]:
+        with self._session(write=False) as state:
+            return [_order_report(r) for r in state["orders"].values()]
+
+    def fill_reports(self, since: datetime | None = None) -> list[Fill]:
+        with self._session(write=False) as state:
+            fills = [_fill(self.account, f) for f in state["fills"]]
+        return [f for f in fills if since is None or f.ts >= since]
+
+    def position_reports(self) -> list[PositionReport]:
+        with self._session(write=False) as state:
+            return [
+                PositionReport(instrument_id=iid, quantity=p["quantity"], average_price=D(p["average_price"]))
+                for iid, p in sorted(state["positions"].items())
+                if p["quantity"]
+            ]
+
+    def account_report(self) -> AccountReport:
+        now = self._clock.now()
+        with self._session(write=False) as state:
+            cash = D(state["cash"])
+            equity = cash
+            for iid, p in state["positions"].items():
+                quote = self._quotes.quote(iid, now)
+                mark = D(repr(quote.last)) if quote else D(p["average_price"])
+                equity += mark * p["quantity"]
+            return AccountReport(account=self.account, currency=state["currency"], cash=cash, equity=equity, ts=now)
+
+    def quotes(self, instrument_ids: Iterable[InstrumentId]) -> Mapping[InstrumentId, Quote]:
+        now = self._clock.now()
+        result = {}
+        for iid in instrument_ids:
+            quote = self._quotes.quote(iid, now)
+            if quote is not None:
+                result[iid] = quote
+        return result
+
+    def instruments(self) -> list[Instrument]:
+        listing = getattr(self._quotes, "instruments", None)
+        return list(listing().values()) if callable(listing) else []
+
+    def historical(self, instrument_id: InstrumentId, start: datetime, end: datetime, interval_seconds: int) -> list[Candle]:
+        history = getattr(self._quotes, "historical", None)
+        return history(instrument_id, start, end, interval_seconds) if callable(history) else []
+
+    # ---- matching ------------------------------------------------------
+    def _instrument(self, instrument_id: InstrumentId) -> Instrument:
+        instrument = self._quotes.instrument(instrument_id)
+        if instrument is None:
+            raise OrderRejected(f"unknown instrument {instrument_id}")
+        return instrument
+
+    @staticmethod
+    def _check_tick(instrument: Instrument, price: Decimal) -> Decimal:
+        if price <= 0 or not is_on_tick(price, instrument.tick_size):
+            raise OrderRejected(f"price {price} is not a multiple of tick {instrument.tick_size} for {instrument.id}")
+        return price
+
+    def _accept(self, state: dict[str, Any], order: Order) -> str:
+        now = self._clock.now()
+        number = state["next_order"]
+        state["next_order"] = number + 1
+        broker_id = f"PO{number:08d}"
+        record = {
+            "broker_order_id": broker_id,
+            "tag": order.client_order_id or None,
+            "instrument_id": order.instrument_id,
+            "side": order.side.value,
+            "quantity": order.quantity,
+            "order_type": order.order_type.value,
+            "limit_price": None if order.limit_price is None else str(order.limit_price),
+            "stop_price": None if order.stop_price is None else str(order.stop_price),
+            "status": "ACCEPTED",
+            "filled": 0,
+            "average_price": None,
+            "reason": "",
+            "created": now.isoformat(),
+            "updated": now.isoformat(),
+        }
+        state["orders"][broker_id] = record
+        try:
+            instrument = self._instrument(order.instrument_id)
+            if not instrument.tradable:
+                raise OrderRejected(f"{order.instrument_id} is an index, not tradable")
+            if order.quantity % instrument.lot_size:
+                raise OrderRejected(
+                    f"bad quantity {order.quantity} for {order.instrument_id}: not a multiple of lot size {instrument.lot_size}"
+                )
+            for price in (order.limit_price, order.stop_price):
+                if price is not None:
+                    self._check_tick(instrument, price)
+            self._try_fill(state, record, now, immediate=True)
+        except OrderRejected as error:
+            record["status"] = "REJECTED"
+            record["reason"] = str(error)
+            raise OrderRejected(f"{broker_id} rejected: {error}") from None
+        return broker_id
+
+    def _advance(self, now: datetime) -> bool:
+        """Fill working limit/stop orders the price path crossed since the last visit."""
+        state = self._state
+        previous = state.get("watermark")
+        state["watermark"] = now.isoformat()
+        if previous is None:
+            return True
+        start = datetime.fromisoformat(previous)
+        if now <= start:
+            return False
+        changed = False
+        for record in list(state["orders"].values()):
+            if record["status"] in OPEN and record["order_type"] != "MARKET":
+                try:
+                    changed |= self._try_fill(state, record, now, start=start)
+                except OrderRejected:
+                    changed = True  # the record is marked REJECTED with its reason
+        return True if changed else previous != state["watermark"]
+
+    def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
+                  start: datetime | None = None, immediate: bool = False) -> bool:
+        side = Side(record["side"])
+        kind = OrderType(record["order_type"])
+        iid = record["instrument_id"]
+        price: float | None = None
+        when = now
+        if kind is OrderType.MARKET or immediate:
+            quote = self._quotes.quote(iid, now)
+            if quote is None:
+                if kind is OrderType.MARKET:
+                    raise OrderRejected(f"no price for {iid} at {now.isoformat()}")
+                return False
+            last = quote.last
+            if kind is OrderType.MARKET:
+                price = last
+            elif kind is OrderType.LIMIT:
+                limit = float(record["limit_price"])
+                if (side is Side.BUY and last <= limit) or (side is Side.SELL and last >= limit):
+                    price = last
+            else:  # stops: triggered when the last price is through the stop
+                stop = float(record["stop_price"])
+                if (side is Side.SELL and last <= stop) or (side is Side.BUY and last >= stop):
+                    price = last if kind is OrderType.STOP_MARKET else float(record["limit_price"])
+        elif start is not None:
+            if kind is OrderType.LIMIT:
+                level = float(record["limit_price"])
+                direction = -1 if side is Side.BUY else 1
+            else:
+                level = float(record["stop_price"])
+                direction = -1 if side is Side.SELL else 1
+            hit = self._quotes.first_cross(iid, start, now, level, direction)
+            if hit is None:
+                return False
+            when, price = hit
+            if kind is OrderType.LIMIT:
+                price = min(price, level) if side is Side.BUY else max(price, level)
+        if price is None:
+            return False
+        self._execute(state, record, when, price, market=kind in (OrderType.MARKET, OrderType.STOP_MARKET))
+        return True
+
+    def _execute(self, state: dict[str, Any], record: dict[str, Any], when: datetime, price: float, *, market: bool) -> None:
+        instrument = self._instrument(record["instrument_id"])
+        side = Side(record["side"])
+        quantity = record["quantity"] - record["filled"]
+        fill_price = D(repr(price))
+        if market and self.settings.slippage_bps:
+            fill_price *= 1 + side.sign * self.settings.slippage_bps / D(10_000)
+        fill_price = snap_to_tick(fill_price, instrument.tick_size)
+        if fill_price <= 0:
+            fill_price = instrument.tick_size
+        costs = self.settings.costs.costs(side, quantity, fill_price)
+        cash = D(state["cash"])
+        position = state["positions"].get(record["instrument_id"], {"quantity": 0, "average_price": "0"})
+        held = position["quantity"]
+        opening = quantity if held == 0 or (held > 0) == (side is Side.BUY) else max(0, quantity - abs(held))
+        if opening and cash - costs < fill_price * opening:
+            record["status"] = "REJECTED"
+            record["reason"] = f"insufficient funds: need {fill_price * opening + costs:.2f}, cash {cash:.2f}"
+            raise OrderRejected(record["reason"])
+        number = state["next_fill"]
+        state["next_fill"] = number + 1
+        fill = {
+            "fill_id": f"PF{number:08d}",
+            "broker_order_id": record["broker_order_id"],
+            "tag": record["tag"],
+            "instrument_id": record["instrument_id"],
+            "side": side.value,
+            "quantity": quantity,
+            "price": str(fill_price),
+            "costs": str(costs),
+            "ts": when.isoformat(),
+        }
+        state["fills"].append(fill)
+        state["cash"] = str(cash - side.sign * fill_price * quantity - costs)
+        new_quantity = held + side.sign * quantity
+        average = D(position["average_price"])
+        if new_quantity == 0:
+            average = D(0)
+        elif held == 0 or (held > 0) != (new_quantity > 0):
+            average = fill_price
+        elif (held > 0) == (side is Side.BUY):
+            average = (average * abs(held) + fill_price * quantity) / abs(new_quantity)
+        state["positions"][record["instrument_id"]] = {"quantity": new_quantity, "average_price": str(average.quantize(D("0.00000001")))}
+        record["filled"] = record["quantity"]
+        record["average_price"] = str(fill_price)
+        record["status"] = "FILLED"
+        record["updated"] = when.isoformat()
+
+
+def _order_report(record: dict[str, Any]) -> OrderReport:
+    return OrderReport(
+        broker_order_id=record["broker_order_id"],
+        client_order_id=record["tag"],
+        instrument_id=record["instrument_id"],
+        side=Side(record["side"]),
+        quantity=record["quantity"],
+        status=OrderStatus(record["status"]),
+        order_type=OrderType(record["order_type"]),
+        filled_quantity=record["filled"],
+        average_price=D(record["average_price"]) if record["average_price"] else None,
+        limit_price=D(record["limit_price"]) if record["limit_price"] else None,
+        stop_price=D(record["stop_price"]) if record["stop_price"] else None,
+        ts=datetime.fromisoformat(record["updated"]),
+        status_reason=record.get("reason", ""),
+    )
+
+
+def _fill(account: str, record: dict[str, Any]) -> Fill:
+    return Fill(
+        fill_id=record["fill_id"],
+        account=account,
+        instrument_id=record["instrument_id"],
+        side=Side(record["side"]),
+        quantity=record["quantity"],
+        price=D(record["price"]),
+        ts=datetime.fromisoformat(record["ts"]),
+        client_order_id=record["tag"],
+        broker_order_id=record["broker_order_id"],
+        costs=D(record["costs"]),
+    )

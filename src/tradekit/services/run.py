@@ -1,0 +1,133 @@
+"""``run``: trade one session of one strategy on one broker, resuming whatever was interrupted.
+
+Paper runs on the ``paper`` broker replay a market day (the bundled samples
+or ``--data``) on a simulated clock: by default the first day the account
+has not finished, so running again continues where the last run stopped
+(an interrupted day resumes; a finished day carries its cash to the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tradekit.calendars import session as exchange_session
+from tradekit.clock import SimClock
+from tradekit.data import list_days, load_day
+from tradekit.engine.loop import DayResult, Engine, EngineSettings
+from tradekit.errors import ConfigError, DataError, TradekitError
+from tradekit.plugins.paper import create_paper_broker, paper_settings
+from tradekit.plugins.replay import ReplayMarket
+from tradekit.ports.context import BrokerContext
+from tradekit.ports.strategy import SessionInfo
+from tradekit.services.setup import Workspace
+
+
+@dataclass
+class RunOptions:
+    broker: str = "paper"
+    strategy: str = "oi-momentum"
+    live: bool = False
+    day: date | None = None
+    data: Path | None = None
+    fresh_day: bool = False
+
+
+@dataclass
+class RunOutcome:
+    day: date | None
+    result: DayResult | None
+    message: str
+    data_issues: tuple[str, ...] = ()
+
+
+def _replay_days(ws: Workspace, market: str, data: Path | None) -> list[Any]:
+    root = data or (Path(ws.config.get("data.root")) if ws.config.get("data.root") else None)
+    days = [d for d in list_days(root) if d.market == market]
+    if not days:
+        where = root or "the bundled samples"
+        raise DataError(f"no {market} market days in {where}")
+    return days
+
+
+def _choose_day(days: list[Any], book: Any, account: str, wanted: date | None) -> Any | None:
+    if wanted is not None:
+        for info in days:
+            if info.day == wanted:
+                return info
+        raise DataError(f"no market data for {wanted} (have: {', '.join(str(d.day) for d in days)})")
+    for info in days:
+        record = book.days.get((account, info.day))
+        if record is None or record.close_cash is None:
+            return info
+    return None
+
+
+def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
+    session = exchange_session(market, day)
+    if session is None:
+        raise DataError(f"{day} is not a {market} trading day, but data exists for it: {replay.path}")
+    return session
+
+
+def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOutcome:
+    strategy = ws.strategy(options.strategy)
+    market = strategy.market
+    if options.live or options.broker != "paper":
+        raise ConfigError(
+            f"running on broker {options.broker!r} needs its live market-data feed, which this build does not ship yet; "
+            "use --broker paper (replayed data)"
+        )
+    settings = paper_settings(ws.config.section("paper"), market)
+    account = f"paper:{settings.account}"
+    batch = int(ws.config.get("engine.replay_batch", 200))
+    store = ws.open_store(batch_size=batch)
+    try:
+        book = store.load_book()
+        open_positions = book.open_positions(account)
+        record = book.strategies.get((account, strategy.name))
+        days = _replay_days(ws, market, options.data)
+        unfinished = book.current_day.get(account)
+        wanted = options.day
+        if wanted is None and unfinished is not None and book.days.get((account, unfinished)) and book.days[(account, unfinished)].close_cash is None:
+            wanted = unfinished  # an interrupted day is always finished first
+        if options.day is not None and unfinished is not None and options.day != unfinished and open_positions and \
+                book.days.get((account, unfinished)) and book.days[(account, unfinished)].close_cash is None:
+            raise TradekitError(f"day {unfinished} was interrupted with open positions; it is resumed first (run without --day)")
+        info = _choose_day(days, book, account, wanted)
+        if info is None:
+            return RunOutcome(None, None, f"every {market} day in the data has been traded on {account}; "
+                              "add days (tradekit data generate) or use another --home")
+        if options.fresh_day and open_positions:
+            raise TradekitError(
+                f"cannot start the day over: {len(open_positions)} open position(s) on {account}; "
+                "recovery is forced while positions are open"
+            )
+        replay = load_day(info.path)
+        issues = tuple(issue.describe() for issue in replay.issues)
+        session = _session_for(market, info.day, replay)
+        clock = SimClock(session.open)
+        quotes = ReplayMarket(replay)
+        broker = create_paper_broker(BrokerContext(name="paper", settings=ws.config.section("paper"), home=ws.home,
+                                                   clock=clock, market=quotes))
+        broker.connect()
+        extras = {"scanner": replay.scanner} if replay.scanner is not None else {}
+        if options.fresh_day and record is not None and record.day == info.day:
+            log(f"starting {info.day} over for {strategy.name} (no open positions; cash is kept)")
+        engine = Engine(
+            store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
+            settings=EngineSettings(account=account, store_id=store.store_id, live=False,
+                                    opening_cash=Decimal(settings.capital), extras=extras,
+                                    fresh=options.fresh_day),
+            log=log, notify=ws.plugins.notify,
+        )
+        result = engine.run()
+        store.flush(book)
+        store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
+        return RunOutcome(info.day, result, f"{info.day} done", issues)
+    finally:
+        store.close()

@@ -1,0 +1,339 @@
+"""The DuckDB store: one file, an append-only journal plus projections, one transaction per step.
+
+Opening refuses a damaged file, a file that is not a tradekit store and a
+store written by a newer tradekit, with a one-line ``StoreError`` naming the
+file; it never overwrites or recreates an existing file. Writers take an
+exclusive lock file next to the store, so a second writer is refused with
+the first one's pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tradekit import __version__
+from tradekit.errors import StoreError
+from tradekit.model.book import Book, DayRecord, StrategyRecord
+from tradekit.model.events import Event, event_from_row
+from tradekit.model.orders import Order, OrderStatus
+from tradekit.model.positions import Position
+from tradekit.model.trades import OpenTrade
+from tradekit.store import rows as R
+from tradekit.store.lock import StoreLock
+from tradekit.store.schema import MIGRATIONS, PROJECTION_TABLES
+
+APP_ID = "tradekit-store"
+
+
+class DuckDBStore:
+    """Journal + projections in one DuckDB file."""
+
+    def __init__(self, path: Path, *, readonly: bool = False, batch_size: int = 1) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.batch_size = max(1, batch_size)
+        self._pending: list[Event] = []
+        self._lock: StoreLock | None = None
+        if not readonly:
+            self._lock = StoreLock(self.path)
+            self._lock.acquire()
+        try:
+            self._connection = self._connect()
+            self._check_and_migrate()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._next_seq = self._scalar("SELECT coalesce(max(seq), 0) + 1 FROM events")
+
+    # ---- opening -------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        exists = self.path.exists()
+        if self.readonly and not exists:
+            raise StoreError(f"no store at {self.path} (run `tradekit run` first, or pass --home)")
+        if exists and self.path.stat().st_size == 0:
+            raise StoreError(f"store {self.path} is empty (0 bytes): damaged; restore a backup from {self.backup_dir}")
+        if not exists:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = duckdb.connect(str(self.path), read_only=self.readonly)
+        except duckdb.IOException as error:
+            message = str(error).splitlines()[0]
+            if "lock" in message.lower():
+                raise StoreError(
+                    f"store {self.path} is in use by another process ({message}); "
+                    "ask the running engine (tradekit status) or stop it first"
+                ) from None
+            raise StoreError(
+                f"store {self.path} is damaged or not a DuckDB file ({message}); it was left untouched; "
+                f"restore a backup from {self.backup_dir}"
+            ) from None
+        except duckdb.Error as error:
+            raise StoreError(f"store {self.path} cannot be opened: {str(error).splitlines()[0]}") from None
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection
+
+    def _check_and_migrate(self) -> None:
+        try:
+            tables = {row[0] for row in self._connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        except duckdb.Error as error:
+            raise StoreError(f"store {self.path} is damaged ({str(error).splitlines()[0]}); restore a backup from {self.backup_dir}") from None
+        if not tables:
+            if self.readonly:
+                raise StoreError(f"store {self.path} is empty; nothing to read")
+            self._create()
+            return
+        if "schema_migrations" not in tables or "meta" not in tables:
+            raise StoreError(f"{self.path} is a DuckDB file but not a tradekit store; refusing to touch it")
+        app = self._connection.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+        if app is None or app[0] != APP_ID:
+            raise StoreError(f"{self.path} is a DuckDB file but not a tradekit store; refusing to touch it")
+        applied = [row[0] for row in self._connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+        known = [name for name, _ in MIGRATIONS]
+        unknown = sorted(set(applied) - set(known))
+        if unknown:
+            raise StoreError(
+                f"store {self.path} was written by a newer tradekit (migration {unknown[-1]} unknown to {__version__}); "
+                "upgrade tradekit; the store was left untouched"
+            )
+        pending = [(name, sql) for name, sql in MIGRATIONS if name not in applied]
+        if pending and self.readonly:
+            raise StoreError(f"store {self.path} needs migration {pending[0][0]}; open it once with a writing command")
+        if pending:
+            self._migrate(pending)
+
+    def _create(self) -> None:
+        with self._transaction():
+            self._connection.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
+            for name, sql in MIGRATIONS:
+                self._connection.execute(sql)
+                self._connection.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)])
+            self._connection.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [["app", APP_ID], ["store_id", secrets.token_hex(2).upper()], ["created_by", __version__]],
+            )
+
+    def _migrate(self, pending: Sequence[tuple[str, str]]) -> None:
+        with self._transaction():
+            for name, sql in pending:
+                self._connection.execute(sql)
+                self._connection.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._connection, self.path)
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._connection.execute(sql, list(params)).fetchone()
+        return None if row is None else row[0]
+
+    # ---- identity and lifecycle ---------------------------------------
+    @property
+    def backup_dir(self) -> Path:
+        return self.path.parent / "backups"
+
+    @property
+    def store_id(self) -> str:
+        return str(self._scalar("SELECT value FROM meta WHERE key = 'store_id'"))
+
+    def migrations(self) -> list[str]:
+        return [row[0] for row in self._connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+    def close(self) -> None:
+        if getattr(self, "_connection", None) is None:
+            return
+        try:
+            if self._pending:
+                raise StoreError("close() with unflushed events; call flush(book) first")
+        finally:
+            self._connection.close()
+            self._connection = None  # type: ignore[assignment]
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.clear() if exc[0] is not None else None
+        self.close()
+
+    # ---- writing -------------------------------------------------------
+    def commit(self, events: Sequence[Event], book: Book, *, durable: bool = True) -> None:
+        """Journal ``events`` and the projection rows they changed in ``book``.
+
+        The caller has already applied the events to ``book``. With
+        ``durable`` (live runs, any step that sends an order) this is one
+        transaction now; otherwise events are batched up to ``batch_size``.
+        """
+        if self.readonly:
+            raise StoreError(f"store {self.path} is open read-only")
+        self._pending.extend(events)
+        if durable or len(self._pending) >= self.batch_size:
+            self.flush(book)
+
+    def flush(self, book: Book) -> None:
+        if not self._pending and not book.dirty:
+            return
+        events, self._pending = self._pending, []
+        dirty = book.take_dirty()
+        now = datetime.now(UTC)
+        with self._transaction():
+            if events:
+                rows = []
+                for offset, event in enumerate(events):
+                    payload = json.dumps(event.to_payload(), sort_keys=True)
+                    rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
+                self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._write(book, dirty)
+        self._next_seq += len(events)
+
+    def _write(self, book: Book, dirty: Any) -> None:
+        c = self._connection
+        if dirty.orders:
+            c.executemany(f"INSERT OR REPLACE INTO orders VALUES ({_marks(18)})", [list(R.order_row(book.orders[k])) for k in sorted(dirty.orders)])
+        if dirty.fills:
+            c.executemany(f"INSERT OR REPLACE INTO fills VALUES ({_marks(10)})", [list(R.fill_row(f)) for f in dirty.fills])
+        if dirty.positions:
+            c.executemany(f"INSERT OR REPLACE INTO positions VALUES ({_marks(10)})", [list(R.position_row(book, k)) for k in sorted(dirty.positions)])
+        if dirty.trades:
+            c.executemany(f"INSERT OR REPLACE INTO trades VALUES ({_marks(18)})", [list(R.trade_row(t)) for t in dirty.trades])
+        accounts = set(dirty.accounts) | {a for a, _ in dirty.positions} | {book.orders[k].account for k in dirty.orders}
+        if accounts:
+            c.executemany(f"INSERT OR REPLACE INTO accounts VALUES ({_marks(6)})", [list(R.account_row(book, a)) for a in sorted(accounts)])
+        if dirty.days:
+            c.executemany(f"INSERT OR REPLACE INTO accounts_daily VALUES ({_marks(5)})", [list(R.day_row(book, k)) for k in sorted(dirty.days)])
+        if dirty.strategies:
+            c.executemany(f"INSERT OR REPLACE INTO strategy_state VALUES ({_marks(5)})", [list(R.strategy_row(book, k)) for k in sorted(dirty.strategies)])
+        if dirty.blocks:
+            c.executemany(f"INSERT OR REPLACE INTO blocks VALUES ({_marks(5)})", [list(R.block_row(book, k)) for k in sorted(dirty.blocks)])
+
+    # ---- reading -------------------------------------------------------
+    def load_book(self) -> Book:
+        """The book as the projections hold it: a load, not a replay."""
+        book = Book()
+        c = self._connection
+        for row in c.execute("SELECT * FROM orders").fetchall():
+            order = _order_from_row(row)
+            book.orders[order.client_order_id] = order
+        for row in c.execute("SELECT * FROM positions").fetchall():
+            account, instrument_id = row[0], row[1]
+            book.positions[(account, instrument_id)] = Position(
+                account=account, instrument_id=instrument_id, quantity=row[2], average_price=row[3],
+                realized_pnl=row[4], costs=row[5], opened_at=row[6], strategy=row[7] or "", external=row[8],
+            )  # fmt: skip
+            if row[9]:
+                book.open_trades[(account, instrument_id)] = OpenTrade.from_dict(json.loads(row[9]))
+        for account, cash, current_day, order_count, trade_count, last_fill_ts in c.execute("SELECT * FROM accounts").fetchall():
+            book.cash[account] = cash
+            if current_day is not None:
+                book.current_day[account] = current_day
+            book.order_count[account] = order_count
+            book.trade_count[account] = trade_count
+            if last_fill_ts is not None:
+                book.last_fill_ts[account] = last_fill_ts
+        for account, day, open_cash, close_cash, close_equity in c.execute("SELECT * FROM accounts_daily").fetchall():
+            book.days[(account, day)] = DayRecord(account, day, open_cash, close_cash, close_equity)
+        for account, strategy, day, ts, state in c.execute("SELECT * FROM strategy_state").fetchall():
+            book.strategies[(account, strategy)] = StrategyRecord(account, strategy, day, json.loads(state), ts)
+        for account, strategy, day, rule, count in c.execute("SELECT * FROM blocks").fetchall():
+            book.blocks[(account, strategy, day, rule)] = count
+        for account, fill_id in c.execute("SELECT account, fill_id FROM fills").fetchall():
+            book.fill_ids.add((account, fill_id))
+        book.take_dirty()
+        return book
+
+    def events(self, since_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        cursor = self._connection.execute(
+            "SELECT seq, type, ts, account, payload FROM events WHERE seq > ? ORDER BY seq", [since_seq]
+        )
+        while batch := cursor.fetchmany(10_000):
+            for seq, type_name, ts, account, payload in batch:
+                yield seq, event_from_row(type_name, ts, account, json.loads(payload))
+
+    def event_count(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM events"))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read-only SQL for reports and listings."""
+        return self._connection.execute(sql, list(params)).fetchall()
+
+    def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._connection.execute(sql, list(params))
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._connection.execute(sql, list(params)).df()
+
+    def table_rows(self, table: str) -> list[tuple[Any, ...]]:
+        if table not in PROJECTION_TABLES:
+            raise ValueError(f"not a projection table: {table}")
+        return self._connection.execute(f"SELECT * FROM {table}").fetchall()
+
+    # ---- backups -------------------------------------------------------
+    def backup(self, label: str | date, keep: int = 10) -> Path:
+        """Copy the store (after a checkpoint) to ``backups/store-<label>.duckdb``; keep the newest ``keep``."""
+        if self._pending:
+            raise StoreError("backup with unflushed events")
+        self._connection.execute("CHECKPOINT")
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        target = self.backup_dir / f"{self.path.stem}-{label}.duckdb"
+        temporary = target.with_suffix(".partial")
+        shutil.copyfile(self.path, temporary)
+        os.replace(temporary, target)
+        backups = sorted(self.backup_dir.glob(f"{self.path.stem}-*.duckdb"), key=lambda p: p.stat().st_mtime)
+        for old in backups[:-keep]:
+            old.unlink(missing_ok=True)
+        return target
+
+
+class _Transaction:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self._connection = connection
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._connection.execute("BEGIN TRANSACTION")
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self._connection.execute("COMMIT")
+            except duckdb.Error as error:
+                self._connection.execute("ROLLBACK")
+                raise StoreError(f"store {self._path}: commit failed: {str(error).splitlines()[0]}") from None
+        else:
+            self._connection.execute("ROLLBACK")
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _order_from_row(row: tuple[Any, ...]) -> Order:
+    from tradekit.model.orders import OrderType, Side
+
+    return Order(
+        client_order_id=row[0], account=row[1], instrument_id=row[2], side=Side(row[3]), quantity=row[4],
+        order_type=OrderType(row[5]), limit_price=row[6], stop_price=row[7], strategy=row[8] or "",
+        reason=row[9] or "", created_at=row[10], status=OrderStatus(row[11]), broker_order_id=row[12],
+        filled_quantity=row[13], average_fill_price=row[14], signal_price=row[15], status_reason=row[16] or "",
+        protective_stop=row[17],
+    )  # fmt: skip
+
+
+def default_store_path(home: Path) -> Path:
+    return home / "tradekit.duckdb"
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    return R.money(value)
