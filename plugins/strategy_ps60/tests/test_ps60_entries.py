@@ -177,7 +177,7 @@ def test_start_without_scanner_raises_a_clear_strategy_error(make_sim) -> None:
 
 
 def test_start_with_a_bad_scanner_raises_naming_file_line_and_field(make_sim) -> None:
-    with pytest.raises(StrategyError, match=r"scanner-2025-03-04.csv, line 2, field 'support': 'x' is not a number"):
+    with pytest.raises(StrategyError, match=r"scanner-2025-03-04.csv:2: field 'support' 'x' is not a number"):
         make_sim(scanner=HEADER + "\nTSLA,445,x,447,450,436,433\n")
 
 

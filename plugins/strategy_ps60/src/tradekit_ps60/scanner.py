@@ -64,19 +64,20 @@ class Setup:
 
 
 def _where(path: Path, line: int, field: str) -> str:
-    return f"{path}, line {line}, field {field!r}"
+    """``scanner.csv:4: field 'support'``: the shape tradekit's data errors use (docs/data-format.md)."""
+    return f"{path}:{line}: field {field!r}"
 
 
 def _price(path: Path, line: int, field: str, raw: str | None) -> Decimal:
     text = (raw or "").strip()
     if not text:
-        raise ScannerError(f"{_where(path, line, field)}: value is missing")
+        raise ScannerError(f"{_where(path, line, field)} value is missing")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ScannerError(f"{_where(path, line, field)}: {text!r} is not a number") from None
+        raise ScannerError(f"{_where(path, line, field)} {text!r} is not a number") from None
     if not value.is_finite() or value <= 0:
-        raise ScannerError(f"{_where(path, line, field)}: {text!r} must be a positive price")
+        raise ScannerError(f"{_where(path, line, field)} {text!r} must be a positive price")
     return value
 
 
@@ -84,14 +85,14 @@ def _check_order(path: Path, setup: Setup) -> None:
     rules = (
         ("support", setup.support < setup.resistance, f"must be below resistance {setup.resistance}"),
         ("long_target_1", setup.long_target_1 > setup.resistance, f"must be above resistance {setup.resistance}"),
-        ("long_target_2", setup.long_target_2 > setup.long_target_1, f"must be above long_target_1 {setup.long_target_1}"),
+        ("long_target_2", setup.long_target_2 >= setup.long_target_1, f"must be >= long_target_1 {setup.long_target_1}"),
         ("short_target_1", setup.short_target_1 < setup.support, f"must be below support {setup.support}"),
-        ("short_target_2", setup.short_target_2 < setup.short_target_1, f"must be below short_target_1 {setup.short_target_1}"),
+        ("short_target_2", setup.short_target_2 <= setup.short_target_1, f"must be <= short_target_1 {setup.short_target_1}"),
     )
     for field, ok, problem in rules:
         if not ok:
             value = getattr(setup, field)
-            raise ScannerError(f"{_where(path, setup.line, field)}: {value} {problem}")
+            raise ScannerError(f"{_where(path, setup.line, field)} {value} {problem} ({setup.symbol})")
 
 
 def parse_scanner(path: Path, text: str) -> list[Setup]:
@@ -99,15 +100,15 @@ def parse_scanner(path: Path, text: str) -> list[Setup]:
     lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)]
     content = [(n, line) for n, line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not content:
-        raise ScannerError(f"{path}, line 1, field 'symbol': the scanner file is empty (no header, no setups)")
+        raise ScannerError(f"{path}:1: field 'symbol' the scanner file is empty (no header, no setups)")
     header_line, header_text = content[0]
     header = [name.strip().lower() for name in next(csv.reader([header_text]))]
     for column in COLUMNS:
         if column not in header:
-            raise ScannerError(f"{_where(path, header_line, column)}: column missing from the header ({header_text.strip()!r})")
+            raise ScannerError(f"{_where(path, header_line, column)} column missing from the header ({header_text.strip()!r})")
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
-        raise ScannerError(f"{_where(path, header_line, duplicates[0])}: column appears twice in the header")
+        raise ScannerError(f"{_where(path, header_line, duplicates[0])} column appears twice in the header")
     index = {name: header.index(name) for name in COLUMNS}
     setups: list[Setup] = []
     seen: dict[str, int] = {}
@@ -118,18 +119,18 @@ def parse_scanner(path: Path, text: str) -> list[Setup]:
         }
         symbol = (values["symbol"] or "").strip().upper()
         if not symbol:
-            raise ScannerError(f"{_where(path, number, 'symbol')}: value is missing")
+            raise ScannerError(f"{_where(path, number, 'symbol')} value is missing")
         if not _SYMBOL.match(symbol):
-            raise ScannerError(f"{_where(path, number, 'symbol')}: {values['symbol']!r} is not a ticker symbol")
+            raise ScannerError(f"{_where(path, number, 'symbol')} {values['symbol']!r} is not a ticker symbol")
         if symbol in seen:
-            raise ScannerError(f"{_where(path, number, 'symbol')}: {symbol} already listed on line {seen[symbol]}")
+            raise ScannerError(f"{_where(path, number, 'symbol')} {symbol} already listed on line {seen[symbol]}")
         prices = {name: _price(path, number, name, values[name]) for name in PRICE_COLUMNS}
         setup = Setup(symbol=symbol, line=number, **prices)
         _check_order(path, setup)
         seen[symbol] = number
         setups.append(setup)
     if not setups:
-        raise ScannerError(f"{path}, line {header_line + 1}, field 'symbol': the scanner file lists no setups")
+        raise ScannerError(f"{path}:{header_line + 1}: field 'symbol' the scanner file lists no setups")
     return setups
 
 
