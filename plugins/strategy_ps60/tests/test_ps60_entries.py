@@ -103,6 +103,19 @@ def test_attempt_limit_third_break_after_two_stopouts_is_blocked(make_sim) -> No
     assert short.side is Side.SELL
 
 
+def test_close_already_past_target_1_is_blocked_until_it_comes_back(make_sim) -> None:
+    sim = make_sim()
+    sim.warm_up(20)
+    gap = sim.step({"TSLA": 447.20, "AAPL": 224.50})  # TSLA past long target 1, AAPL at short target 1
+    assert enters(gap) == []
+    assert sorted((b.rule, b.instrument_id) for b in gap.blocks) == [
+        ("PAST_TARGET", "SMART:AAPL"), ("PAST_TARGET", "SMART:TSLA")
+    ]
+    back = sim.step({"TSLA": 446.80, "AAPL": 224.60})
+    assert sorted((e.instrument_id, e.side) for e in enters(back)) == [("SMART:AAPL", Side.SELL), ("SMART:TSLA", Side.BUY)]
+    assert sim.state["analytics"]["entry_paths"] == {"LONG continuation #1": 1, "SHORT continuation #1": 1}
+
+
 def test_attempt_limit_is_configurable(make_sim) -> None:
     sim = make_sim({"max_attempts": 1})
     sim.warm_up(20)
@@ -148,10 +161,10 @@ def test_risk_sizing_divides_cash_risk_by_distance_to_the_stop(make_sim) -> None
 
 
 def test_risk_sizing_respects_max_shares_and_blocks_below_one_share(make_sim) -> None:
-    sim = make_sim({"sizing": "risk", "risk_per_trade": 50, "max_shares": 200})
+    sim = make_sim({"sizing": "risk", "risk_per_trade": "0.50", "max_shares": 20})
     sim.warm_up(20)
-    decision = sim.step({"TSLA": 445.01, "AAPL": 170.0})  # 50/0.01 = 5000 -> 200; 50/56 < 1 share
-    assert {e.instrument_id: e.quantity for e in enters(decision)} == {"SMART:TSLA": 200}
+    decision = sim.step({"TSLA": 445.01, "AAPL": 225.0})  # 0.50/0.01 = 50 -> capped at 20; 0.50/1.00 < 1 share
+    assert {e.instrument_id: e.quantity for e in enters(decision)} == {"SMART:TSLA": 20}
     assert [(b.rule, b.instrument_id) for b in decision.blocks] == [("SIZE", "SMART:AAPL")]
 
 

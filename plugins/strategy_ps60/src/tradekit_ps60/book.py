@@ -10,7 +10,7 @@ quantity wins, as in hybrid recovery).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ def new_trade(
     attempt: int,
     path: str,
     setup: Mapping[str, object],
-    step: int,
+    now: datetime,
     signal_ts: str | None,
     signal_price: float | None,
     requested: int,
@@ -51,7 +51,7 @@ def new_trade(
         "attempt": attempt,
         "path": path,
         "status": "pending",
-        "sent_step": step,
+        "sent_at": now.isoformat(),
         "signal_ts": signal_ts,
         "signal_price": signal_price,
         "requested": requested,
@@ -67,7 +67,7 @@ def new_trade(
         "partial_quantity": 0,
         "partial_filled": 0,
         "exit_sent": None,
-        "stop_sync_step": step,
+        "stop_sync_at": now.isoformat(),
         "realized_pnl": "0",
         "costs": "0",
         "opened_at": None,
@@ -120,7 +120,7 @@ def apply_entry_fill(state: State, symbol: str, fill: Fill, logs: list[str]) -> 
             setup = state["setups"][symbol]
             trade = new_trade(
                 symbol=symbol, instrument=fill.instrument_id, side=side, attempt=state["attempts"][symbol][side],
-                path="adopted", setup=setup, step=state["step"], signal_ts=None, signal_price=None,
+                path="adopted", setup=setup, now=fill.ts, signal_ts=None, signal_price=None,
                 requested=fill.quantity,
             )
         state["trades"][symbol] = trade
@@ -199,8 +199,12 @@ def _late_exit_fill(state: State, symbol: str, fill: Fill, order: Order, logs: l
     logs.append(f"{symbol}: exit fill {fill.side} {fill.quantity} @ {fill.price} ({order.reason}) matches no trade; ignored")
 
 
-def reconcile(context: StrategyContext, state: State, logs: list[str], timeout_bars: int) -> None:
-    """Bring the trade record in line with the engine's positions (the broker's truth)."""
+def reconcile(context: StrategyContext, state: State, logs: list[str], timeout: timedelta) -> None:
+    """Bring the trade record in line with the engine's positions (the broker's truth).
+
+    An entry neither filled nor working at the broker ``timeout`` after it was
+    sent (refused by the risk layer, rejected) is given up and its attempt released.
+    """
     for symbol in sorted(state["setups"]):
         instrument = state["instruments"][symbol]
         position = position_of(context, instrument)
@@ -211,12 +215,14 @@ def reconcile(context: StrategyContext, state: State, logs: list[str], timeout_b
                 logs.append(f"{symbol}: entry found filled at the broker: {abs(position.quantity)} @ {position.average_price}")
             elif has_working_order(context, instrument, entries_only=True):
                 continue
-            elif state["step"] - trade["sent_step"] >= timeout_bars:
+            elif context.now - datetime.fromisoformat(trade["sent_at"]) >= timeout:
                 trade["status"] = "unfilled"
                 state["attempts"][symbol][trade["side"]] -= 1
                 state["closed"].append(trade)
                 state["trades"][symbol] = None
-                logs.append(f"{symbol} {trade['side']} entry not filled after {timeout_bars} bars; attempt released")
+                logs.append(
+                    f"{symbol} {trade['side']} entry not filled after {timeout.total_seconds():.0f} s; attempt released"
+                )
         elif trade is not None and trade["status"] == "open":
             if position is None:
                 trade["unaccounted"] = trade["remaining"]
@@ -234,7 +240,7 @@ def reconcile(context: StrategyContext, state: State, logs: list[str], timeout_b
             side = LONG if position.quantity > 0 else SHORT
             adopted = new_trade(
                 symbol=symbol, instrument=instrument, side=side, attempt=state["attempts"][symbol][side],
-                path="adopted", setup=state["setups"][symbol], step=state["step"], signal_ts=None,
+                path="adopted", setup=state["setups"][symbol], now=context.now, signal_ts=None,
                 signal_price=None, requested=abs(position.quantity),
             )
             _open_from_position(adopted, position)

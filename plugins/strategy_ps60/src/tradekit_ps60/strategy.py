@@ -51,6 +51,7 @@ class Ps60Strategy:
 
     def __init__(self, config: Ps60Config | None = None) -> None:
         self.config = config or Ps60Config()
+        self._entry_timeout = timedelta(seconds=self.config.entry_timeout_bars * self.config.bar_seconds)
 
     # -- port -----------------------------------------------------------------
 
@@ -71,7 +72,7 @@ class Ps60Strategy:
                     f"ps60: saved state is from {state.get('day')}, not {day}; intraday counters reset"
                 )
             state = self._fresh_state(context, step)
-        book.reconcile(context, state, step.logs, self.config.entry_timeout_bars)
+        book.reconcile(context, state, step.logs, self._entry_timeout)
         return self._decision(state, step)
 
     def subscription(self, context: StrategyContext, state: State) -> Subscription:
@@ -85,11 +86,12 @@ class Ps60Strategy:
 
     def on_candles(self, context: StrategyContext, candles: Mapping[InstrumentId, Candle], state: State) -> Decision:
         """Buffer each bar, manage open trades, look for breakouts, square off at the end."""
+        by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
+        if self._idle(context, candles, state, by_instrument):
+            return Decision(state=state)  # nothing changes: the engine journals no checkpoint
         state = copy.deepcopy(state)
         step = _Step()
-        state["step"] += 1
-        book.reconcile(context, state, step.logs, self.config.entry_timeout_bars)
-        by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
+        book.reconcile(context, state, step.logs, self._entry_timeout)
         for instrument in sorted(candles):
             symbol = by_instrument.get(instrument)
             candle = candles[instrument]
@@ -106,11 +108,22 @@ class Ps60Strategy:
         self._square_off(context, state, step)
         return self._decision(state, step)
 
+    @staticmethod
+    def _idle(
+        context: StrategyContext, candles: Mapping[InstrumentId, Candle], state: State, by_instrument: dict[str, str]
+    ) -> bool:
+        """No bar of ours, no trade of ours, no position in our symbols: a step with nothing to do."""
+        return (
+            not any(instrument in by_instrument for instrument in candles)
+            and all(trade is None for trade in state["trades"].values())
+            and not any(instrument in context.positions for instrument in by_instrument)
+        )
+
     def on_quotes(self, context: StrategyContext, quotes: Mapping[InstrumentId, Quote], state: State) -> Decision:
         """Exit monitor (only when ``monitor_seconds`` is set): targets and square-off on fresh prices."""
         state = copy.deepcopy(state)
         step = _Step()
-        book.reconcile(context, state, step.logs, self.config.entry_timeout_bars)
+        book.reconcile(context, state, step.logs, self._entry_timeout)
         by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
         for instrument in sorted(quotes):
             symbol = by_instrument.get(instrument)
@@ -183,7 +196,6 @@ class Ps60Strategy:
             "trades": {s.symbol: None for s in active},
             "closed": [],
             "last_block": {},
-            "step": 0,
             "counters": {"entries": 0, "blocks": {}, "paths": {}},
         }
 
@@ -231,9 +243,9 @@ class Ps60Strategy:
         close = to_decimal(candle.close)
         resistance, support = Decimal(setup["resistance"]), Decimal(setup["support"])
         if close > resistance:
-            side, pivot = LONG, resistance
+            side, pivot, target_1 = LONG, resistance, Decimal(setup["long_target_1"])
         elif close < support:
-            side, pivot = SHORT, support
+            side, pivot, target_1 = SHORT, support, Decimal(setup["short_target_1"])
         else:
             state["last_block"].pop(f"{symbol}:{LONG}", None)
             state["last_block"].pop(f"{symbol}:{SHORT}", None)
@@ -261,6 +273,8 @@ class Ps60Strategy:
             rule, reason = "WARMUP", f"{signal} during warm-up ({len(buffer)}/{self.config.warmup_bars} bars)"
         elif attempts >= self.config.max_attempts:
             rule, reason = "ATTEMPT_LIMIT", f"{signal}: {attempts} of {self.config.max_attempts} attempts used"
+        elif SIGN[side] * (close - target_1) >= 0:
+            rule, reason = "PAST_TARGET", f"{signal} but already at or past target 1 {target_1}: nothing left to gain"
         else:
             quantity = self._size(close, pivot)
             rule, reason = "SIZE", f"{signal}: risk sizing gives no whole share"
@@ -304,7 +318,7 @@ class Ps60Strategy:
         instrument = state["instruments"][symbol]
         trade = book.new_trade(
             symbol=symbol, instrument=instrument, side=side, attempt=attempt, path=path,
-            setup=state["setups"][symbol], step=state["step"], signal_ts=candle.ts.isoformat(),
+            setup=state["setups"][symbol], now=context.now, signal_ts=candle.ts.isoformat(),
             signal_price=candle.close, requested=quantity,
         )
         state["trades"][symbol] = trade
@@ -361,8 +375,9 @@ class Ps60Strategy:
                     f"{symbol} {trade['side']}: no stop order working and {last} crossed the stop {stop}; closing {held}"
                 )
         elif position is not None and position.stop_price != stop:
-            if state["step"] - trade["stop_sync_step"] >= self.config.stop_resync_bars:
-                trade["stop_sync_step"] = state["step"]
+            resync = timedelta(seconds=self.config.stop_resync_bars * self.config.bar_seconds)
+            if context.now - datetime.fromisoformat(trade["stop_sync_at"]) >= resync:
+                trade["stop_sync_at"] = context.now.isoformat()
                 step.intents.append(MoveStop(instrument_id=instrument, stop_price=stop, reason="STOP_RESYNC"))
                 step.logs.append(f"{symbol}: working stop {position.stop_price} differs from {stop}; moving it back")
 
@@ -384,7 +399,7 @@ class Ps60Strategy:
         trade["partial_taken"] = True
         trade["partial_quantity"] = quantity
         trade["stop"] = str(break_even)
-        trade["stop_sync_step"] = state["step"]
+        trade["stop_sync_at"] = context.now.isoformat()
         if quantity >= 1:
             step.intents.append(
                 Exit(instrument_id=instrument, reason=book.PARTIAL_REASON, quantity=quantity, signal_price=last)
