@@ -175,3 +175,23 @@ def test_position_held_at_a_fresh_start_is_adopted_and_squared_off(make_sim) -> 
     assert any("not in ps60's record; managing it" in line for line in resumed.logs)
     decision = sim.step({"AAPL": 228.0}, fill={"TSLA": 446.0})
     assert [(i.instrument_id, i.reason) for i in decision.intents] == [("SMART:TSLA", "END_OF_DAY")]
+
+
+def test_fill_before_start_is_left_to_reconciliation_at_start(make_sim) -> None:
+    from tradekit.model import Fill, Order, OrderStatus, Side
+    from tradekit.errors import StrategyError
+
+    sim, _ = run(make_sim, SCENARIO_1[:21])  # holding 100 TSLA @ 445.25, stop 445.00
+    saved = sim.state
+    fill = Fill("B9", "paper:test", "SMART:TSLA", Side.SELL, 100, Decimal("445.00"), sim.ts)
+    order = Order("S9", "paper:test", "SMART:TSLA", Side.SELL, 100, reason="STOP", status=OrderStatus.FILLED)
+    fresh = type(sim.strategy)(sim.strategy.config)
+    early = fresh.on_fill(sim.context(), fill, order, {})  # what an engine settling missed fills first would do
+    assert early.state == {} and early.intents == () and "before start" in early.logs[0]
+    with pytest.raises(StrategyError, match="before start"):
+        fresh.on_candles(sim.context(), {}, {})
+    del sim.positions["SMART:TSLA"]  # the stop filled while down
+    sim.strategy = fresh
+    sim.start(saved)
+    [closed] = sim.state["closed"]
+    assert closed["exit_reason"] == "CLOSED_AT_BROKER" and closed["unaccounted"] == 100

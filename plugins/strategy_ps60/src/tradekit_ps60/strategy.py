@@ -34,6 +34,10 @@ STATE_VERSION = 1
 DEFAULT_TICK = Decimal("0.01")
 
 
+def _started(state: State | None) -> bool:
+    return bool(state) and state.get("version") == STATE_VERSION
+
+
 class _Step:
     """What one call decides, collected in order."""
 
@@ -86,6 +90,8 @@ class Ps60Strategy:
 
     def on_candles(self, context: StrategyContext, candles: Mapping[InstrumentId, Candle], state: State) -> Decision:
         """Buffer each bar, manage open trades, look for breakouts, square off at the end."""
+        if not _started(state):
+            raise StrategyError("ps60: on_candles called before start(): the day's setups are not loaded")
         by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
         if self._idle(context, candles, state, by_instrument):
             return Decision(state=state)  # nothing changes: the engine journals no checkpoint
@@ -121,6 +127,8 @@ class Ps60Strategy:
 
     def on_quotes(self, context: StrategyContext, quotes: Mapping[InstrumentId, Quote], state: State) -> Decision:
         """Exit monitor (only when ``monitor_seconds`` is set): targets and square-off on fresh prices."""
+        if not _started(state):
+            raise StrategyError("ps60: on_quotes called before start(): the day's setups are not loaded")
         state = copy.deepcopy(state)
         step = _Step()
         book.reconcile(context, state, step.logs, self._entry_timeout)
@@ -136,6 +144,10 @@ class Ps60Strategy:
 
     def on_fill(self, context: StrategyContext, fill: Fill, order: Order, state: State) -> Decision:
         """Book an entry or exit fill (partial fills included) into the trade record."""
+        if not _started(state):
+            # A fill dispatched before start() (an engine settling missed fills first): nothing to book
+            # it into; start() reconciles the record with the broker's positions instead.
+            return Decision(state=state, logs=(f"ps60: fill {fill.fill_id} ({order.reason}) before start; left to reconciliation",))
         state = copy.deepcopy(state)
         step = _Step()
         symbol = {instrument: s for s, instrument in state["instruments"].items()}.get(fill.instrument_id)
