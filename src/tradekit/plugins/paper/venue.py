@@ -304,12 +304,12 @@ class PaperVenue:
         """Fill working limit/stop orders the price path crossed since the last visit."""
         state = self._state
         previous = state.get("watermark")
+        if previous is not None and now <= datetime.fromisoformat(previous):
+            return False  # never backwards: a restarted process's clock starts before the last visit
         state["watermark"] = now.isoformat()
         if previous is None:
             return True
         start = datetime.fromisoformat(previous)
-        if now <= start:
-            return False
         changed = False
         for record in list(state["orders"].values()):
             if record["status"] in OPEN and record["order_type"] != "MARKET":
