@@ -16,15 +16,18 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from tradekit.store import DuckDBStore, default_store_path
 from tradekit.testing.market import write_day
 
 DAY = date(2025, 3, 4)
+NY = ZoneInfo("America/New_York")
 SCANNER = (
     "symbol,resistance,support,long_target_1,long_target_2,short_target_1,short_target_2\n"
     "TSLA,445.00,438.50,447.00,450.00,436.00,433.00\n"
@@ -93,14 +96,19 @@ class Home:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
-    def orders(self) -> list[dict[str, Any]]:
-        result = self.tradekit("orders", "--all", "--json")
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+    def stored(self) -> tuple[list[Any], dict[str, Any], list[Any]]:
+        """Every order, the ps60 state and the journal, read from the store the runs left behind."""
+        store = DuckDBStore(default_store_path(self.path), readonly=True)
+        try:
+            book = store.load_book()
+            events = [event for _, event in store.events()]
+        finally:
+            store.close()
+        return list(book.orders.values()), book.strategies[("paper:default", "ps60")].state, events
 
 
-def reasons(orders: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(order["reason"] for order in orders)
+def reasons(orders: list[Any]) -> Counter[str]:
+    return Counter(order.reason for order in orders)
 
 
 def test_kill_scenario_1_after_partial_50_remain_at_break_even_and_no_second_entry(tmp_path: Path, killer: Path) -> None:
@@ -121,8 +129,9 @@ def test_kill_scenario_1_after_partial_50_remain_at_break_even_and_no_second_ent
 
     out = home.run_killed("FillRecorded:1")  # the restarted run, until its first fill
     assert "fill SELL 50 TSLA @ 450.20 (TARGET_2)" in out
-    assert reasons(home.orders()) == Counter({"ENTRY_LONG": 1, "PARTIAL_50": 1, "STOP": 1, "TARGET_2": 1})
-    analytics = home.recover()["strategy_state"]["analytics"]
+    orders, state, _ = home.stored()
+    assert reasons(orders) == Counter({"ENTRY_LONG": 1, "PARTIAL_50": 1, "BREAK_EVEN": 1, "TARGET_2": 1})
+    analytics = state["analytics"]
     assert (analytics["entries"], analytics["trades"], analytics["realized_pnl"]) == (1, 1, "341.50")
 
 
@@ -135,24 +144,26 @@ def test_kill_scenario_2_two_attempts_then_restart_then_the_third_break_is_block
 
     out = home.run_killed("FillRecorded:1")  # restarted; the next fill is the short entry on the breakdown
     assert "blocked ATTEMPT_LIMIT: TSLA LONG: close 445.6 above resistance 445.00: 2 of 2 attempts used" in out
-    assert reasons(home.orders()) == Counter({"ENTRY_LONG": 2, "STOP": 3, "ENTRY_SHORT": 1})
-    state = home.recover()["strategy_state"]
+    orders, state, events = home.stored()
+    assert reasons(orders) == Counter({"ENTRY_LONG": 2, "STOP": 3, "ENTRY_SHORT": 1})
+    assert [(e.rule, e.instrument_id) for e in events if e.TYPE == "SignalBlocked"] == [("ATTEMPT_LIMIT", "SMART:TSLA")]
     assert state["analytics"]["blocks"] == {"ATTEMPT_LIMIT": 1}
     assert state["attempts"]["TSLA"] == {"LONG": 2, "SHORT": 1}
 
 
 def test_kill_scenario_3_mid_morning_restart_keeps_the_bar_buffers(tmp_path: Path, killer: Path) -> None:
-    bars = 540  # 09:30:00 .. 10:14:55
-    aapl = [228.0] * 528 + [225.90] * 12  # breaks support on the bar starting 10:14:00
-    tsla = [442.0] * 534 + [445.50] * 6  # breaks resistance on the bar starting 10:14:30
-    home = Home(tmp_path, killer, tsla, aapl[:bars])
-    out = home.run_killed("FillRecorded:1")  # dead at 10:14:05, right after the AAPL entry
+    aapl = [228.0] * 300 + [225.90] * 12  # breaks support on the bar starting 09:55:00
+    tsla = [442.0] * 306 + [445.50] * 6  # breaks resistance on the bar starting 09:55:30
+    home = Home(tmp_path, killer, tsla, aapl)
+    out = home.run_killed("FillRecorded:1")  # dead at 09:55:05, right after the AAPL entry
     assert "fill SELL 100 AAPL @ 225.90 (ENTRY_SHORT)" in out
     saved = home.recover()["strategy_state"]
     assert {symbol: len(rows) for symbol, rows in saved["buffers"].items()} == {"AAPL": 20, "TSLA": 20}
 
     out = home.run_killed("FillRecorded:1")  # restarted 30 s before the TSLA break: no new 100 s warm-up
     assert "WARMUP" not in out
-    [entry] = [o for o in home.orders() if o["reason"] == "ENTRY_LONG"]
-    assert (entry["instrument_id"], entry["created_at"]) == ("SMART:TSLA", "2025-03-04T10:14:35-05:00")
-    assert home.recover()["strategy_state"]["analytics"]["blocks"] == {}
+    orders, state, events = home.stored()
+    [entry] = [o for o in orders if o.reason == "ENTRY_LONG"]
+    assert entry.instrument_id == "SMART:TSLA"
+    assert entry.created_at == datetime(2025, 3, 4, 9, 55, 35, tzinfo=NY)  # the break bar's end, as without a crash
+    assert state["analytics"]["blocks"] == {} and not [e for e in events if e.TYPE == "SignalBlocked"]
