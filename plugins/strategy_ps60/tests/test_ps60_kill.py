@@ -133,6 +133,14 @@ def test_kill_scenario_1_after_partial_50_remain_at_break_even_and_no_second_ent
     assert reasons(orders) == Counter({"ENTRY_LONG": 1, "PARTIAL_50": 1, "BREAK_EVEN": 1, "TARGET_2": 1})
     analytics = state["analytics"]
     assert (analytics["entries"], analytics["trades"], analytics["realized_pnl"]) == (1, 1, "341.50")
+    shown = home.tradekit("ps60", "report", "--json")
+    assert shown.returncode == 0, shown.stderr
+    [day] = json.loads(shown.stdout)
+    assert (day["day"], day["entries"], day["trades"], day["realized_pnl"]) == ("2025-03-04", 1, 1, "341.50")
+    assert day["exits"] == {"TARGET_2": 1} and day["entry_paths"] == {"LONG breakout #1": 1}
+    text = home.tradekit("ps60", "report").stdout
+    assert "paper:default ps60 2025-03-04: 1 trades closed, 0 open, 1 entries (1 won, 0 lost)" in text
+    assert "TSLA-LONG-1 (breakout): 100 @ 445.25 -> 50 @ 447.13 PARTIAL_50, 50 @ 450.20 TARGET_2; P&L +341.50" in text
 
 
 def test_kill_scenario_2_two_attempts_then_restart_then_the_third_break_is_blocked(tmp_path: Path, killer: Path) -> None:

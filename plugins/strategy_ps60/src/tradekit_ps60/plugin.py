@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from tradekit import hookimpl
 from tradekit.plugins.hookspecs import Register
@@ -19,3 +20,10 @@ def factory(settings: Mapping[str, object] | None = None) -> Ps60Strategy:
 @hookimpl
 def register_strategies(register: Register) -> None:
     register("ps60", factory)
+
+
+@hookimpl
+def register_commands(app: Any) -> None:
+    from tradekit_ps60.cli import app as ps60_app
+
+    app.add_typer(ps60_app, name="ps60")
