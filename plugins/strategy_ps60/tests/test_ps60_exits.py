@@ -237,3 +237,20 @@ def test_report_lines_show_pnl_paths_blocks_and_each_trade(make_sim) -> None:
     assert "entries blocked: WARMUP 1" in text
     assert "TSLA-LONG-1 (continuation): 100 @ 445.25 -> 50 @ 447.13 PARTIAL_50, 50 @ 450.2 TARGET_2" in text
     assert sim.strategy.analytics(sim.state) == sim.state["analytics"]
+
+
+def test_exit_monitor_quotes_take_target_1_and_square_off(make_sim) -> None:
+    from tradekit.model import Quote
+
+    sim = make_sim({"monitor_seconds": 1})
+    assert sim.strategy.subscription(sim.context(), sim.state).monitor_seconds == 1
+    long_tsla(sim)
+    quote = {"SMART:TSLA": Quote("SMART:TSLA", sim.ts, 447.05)}
+    decision = sim.strategy.on_quotes(sim.context(), quote, sim.state)
+    assert views(decision) == [
+        ("EXIT", "SMART:TSLA", "PARTIAL_50", 50),
+        ("MOVE_STOP", "SMART:TSLA", Decimal("445.25"), "BREAK_EVEN"),
+    ]
+    sim.ts = datetime(2025, 3, 4, 15, 55, 1, tzinfo=NY)
+    late = sim.strategy.on_quotes(sim.context(), {}, decision.state)
+    assert views(late) == [("EXIT", "SMART:TSLA", "END_OF_DAY", None)]
