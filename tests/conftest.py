@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tradekit.plugins.manager import reset_plugin_manager
-from tradekit.testing.market import random_walk, session_bars, write_day
+from tradekit.testing.market import example_config, random_walk, session_bars, write_day
 
 DAYS = (date(2025, 12, 8), date(2025, 12, 9), date(2025, 12, 10))
 
@@ -35,12 +35,7 @@ def market_root(tmp_path: Path) -> Path:
     return root
 
 
-def example_config(home: Path, root: Path, **extra: str) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "[data]", f'root = "{root}"',
-        "[paper]", "capital = 100000", 'costs = { preset = "india_fo" }',
-        "[strategies.example]", 'instrument = "NSE:TESTCO"', "quantity = 50", "entry_move_pct = 0.15", "stop_pct = 0.6",
-    ]
-    lines += [f"{k} = {v}" for k, v in extra.items()]
-    (home / "tradekit.toml").write_text("\n".join(lines) + "\n")
+@pytest.fixture
+def configure_example():
+    """``configure_example(home, root)`` writes a tradekit.toml trading the example strategy on ``root``."""
+    return example_config

@@ -36,19 +36,14 @@ def main_options(
 
 
 def _register() -> None:
-    import importlib.util
-
-    from tradekit.cli import config_cmd, doctor, listings, paper, plugins_cmd, run_cmd
+    from tradekit.cli import config_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd
 
     run_cmd.register(app)
     listings.register(app)
     plugins_cmd.register(app)
     doctor.register(app)
     app.add_typer(config_cmd.app, name="config")
-    if importlib.util.find_spec("tradekit.cli.data") is not None:
-        from tradekit.cli import data
-
-        app.add_typer(data.app, name="data")
+    app.add_typer(data.app, name="data")
     app.add_typer(paper.app, name="paper")
 
 

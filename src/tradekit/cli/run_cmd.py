@@ -14,6 +14,7 @@ from tradekit.cli import output
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("recover")(recover_command)
+    app.command("backtest")(backtest_command)
 
 
 def run_command(
@@ -74,3 +75,43 @@ def recover_command(
         output.line(("applied " if apply else "would apply ") + line)
     if report["positions"]:
         output.line("open positions: the next run resumes them automatically (recovery is forced)")
+
+
+def backtest_command(
+    strategy: Annotated[str, typer.Option(help="Strategy plugin.")] = "oi-momentum",
+    start: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD (default: the first in the data).")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD (default: the last in the data).")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Directory of market days (default: the bundled samples).")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Keep the store under <home>/backtests/NAME (default: throwaway).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every decision line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Replay many days at full speed with the same engine and paper venue as `run`, in a separate store."""
+    from rich.progress import Progress
+
+    from tradekit.errors import ConfigError
+    from tradekit.services.backtest import backtest
+    from tradekit.services.setup import workspace
+
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError:
+        raise ConfigError("--from/--to: expected YYYY-MM-DD") from None
+    with Progress(console=output.errors, transient=True) as progress:
+        task = progress.add_task(f"backtest {strategy}", total=None)
+
+        def advance(done: int, total: int, day: date) -> None:
+            progress.update(task, completed=done, total=total, description=f"backtest {strategy} {day}")
+
+        summary = backtest(workspace(), strategy, first, last, data=data, name=name, progress=advance,
+                           log=output.line if verbose else (lambda line: None))
+    data_out = summary.to_dict()
+    if as_json:
+        output.print_json(data_out)
+        return
+    output.line(
+        f"backtest {strategy}: {len(summary.days)} days {summary.days[0]} .. {summary.days[-1]}, {summary.trades} trades, "
+        f"win rate {data_out['win_rate_pct']}%, net P&L {summary.net_pnl:,.2f} (costs {summary.costs:,.2f}), "
+        f"cash {summary.starting_cash:,.2f} -> {summary.final_cash:,.2f}"
+    )

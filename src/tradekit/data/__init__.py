@@ -6,7 +6,9 @@ bundled days.
 
 from tradekit.data.catalog import DayInfo, bundled_root, find_day, list_days
 from tradekit.data.loader import ISSUE_REASONS, DataIssue, MarketDay, Series, load_day
+from tradekit.data.nifty import generate_nifty_day
 from tradekit.data.scanner import ScannerSetup, read_scanner
+from tradekit.data.us import generate_us_day
 
 __all__ = [
     "ISSUE_REASONS",
@@ -17,6 +19,8 @@ __all__ = [
     "Series",
     "bundled_root",
     "find_day",
+    "generate_nifty_day",
+    "generate_us_day",
     "list_days",
     "load_day",
     "read_scanner",

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from tradekit.clock import Clock
 from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
 from tradekit.engine.safe import call_strategy, guard
+from tradekit.faults import crashpoint
 from tradekit.errors import BrokerError, OrderRejected, TemporaryBrokerError
 from tradekit.model.book import Book
 from tradekit.model.events import (
@@ -119,6 +120,7 @@ class Engine:
         durable = self._durable or force_durable or self.settings.live
         self._durable = False
         self.store.commit(events, self.book, durable=durable)
+        crashpoint("after_commit")
         if self._notify is not None:
             for event in events:
                 self._notify(event)
@@ -133,6 +135,7 @@ class Engine:
         self.result.resumed = saved is not None
         now = max(self.clock.now(), watermark or self.session.open)
         self.clock.sleep_until(now)
+        self._state = dict(saved) if saved is not None else {}
         self._recover_orders()
         decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
         if saved is not None and watermark is not None:
@@ -302,7 +305,9 @@ class Engine:
     # ---- acting at the broker -----------------------------------------------
     def _send(self, order: Order, now: datetime) -> None:
         try:
+            crashpoint("before_send")
             broker_id = self.broker.submit_order(order)
+            crashpoint("after_send")
         except OrderRejected as error:
             self._record(OrderRejectedEvent(ts=now, account=self.account, client_order_id=order.client_order_id, reason=str(error)), durable=True)
             self.log(f"order {order.client_order_id} {order.side} {order.quantity} {order.instrument_id} rejected: {error}", now)

@@ -23,6 +23,7 @@ import duckdb
 
 from tradekit import __version__
 from tradekit.errors import StoreError
+from tradekit.faults import crashpoint
 from tradekit.model.book import Book, DayRecord, StrategyRecord
 from tradekit.model.events import Event, event_from_row
 from tradekit.model.orders import Order, OrderStatus
@@ -195,6 +196,7 @@ class DuckDBStore:
                     rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
                 self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             self._write(book, dirty)
+            crashpoint("inside_transaction")
         self._next_seq += len(events)
 
     def _write(self, book: Book, dirty: Any) -> None:

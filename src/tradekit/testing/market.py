@@ -80,3 +80,15 @@ def session_bars(market: str, bar_seconds: int = 60) -> int:
     """How many bars of ``bar_seconds`` fill the regular session."""
     _, (open_h, open_m), (close_h, close_m) = SESSIONS[market]
     return ((close_h * 60 + close_m) - (open_h * 60 + open_m)) * 60 // bar_seconds
+
+
+def example_config(home: Path, root: Path, **extra: str) -> None:
+    """A tradekit.toml in ``home`` that trades the built-in ``example`` strategy on the days under ``root``."""
+    home.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "[data]", f'root = "{root}"',
+        "[paper]", "capital = 100000", 'costs = { preset = "india_fo" }',
+        "[strategies.example]", 'instrument = "NSE:TESTCO"', "quantity = 50", "entry_move_pct = 0.15", "stop_pct = 0.6",
+    ]
+    lines += [f"{key} = {value}" for key, value in extra.items()]
+    (home / "tradekit.toml").write_text("\n".join(lines) + "\n")

@@ -28,6 +28,7 @@ from typing import Any, Iterator, Protocol
 
 from tradekit.clock import Clock
 from tradekit.errors import BrokerError, OrderRejected
+from tradekit.faults import crashpoint
 from tradekit.model import (
     AccountReport,
     Candle,
@@ -147,7 +148,9 @@ class PaperVenue:
             json.dump(self._state, handle, sort_keys=True)
             handle.flush()
             os.fsync(handle.fileno())
+        crashpoint("venue_before_save")
         os.replace(temporary, self.state_path)
+        crashpoint("venue_after_save")
         stat = self.state_path.stat()
         self._stamp = (stat.st_mtime_ns, stat.st_size)
 
@@ -304,20 +307,22 @@ class PaperVenue:
         """Fill working limit/stop orders the price path crossed since the last visit."""
         state = self._state
         previous = state.get("watermark")
-        if previous is not None and now <= datetime.fromisoformat(previous):
-            return False  # never backwards: a restarted process's clock starts before the last visit
-        state["watermark"] = now.isoformat()
         if previous is None:
+            state["watermark"] = now.isoformat()
             return True
         start = datetime.fromisoformat(previous)
+        if now <= start:
+            return False  # the venue's time never runs backwards (a restarted engine may replay older steps)
+        state["watermark"] = now.isoformat()
         changed = False
         for record in list(state["orders"].values()):
             if record["status"] in OPEN and record["order_type"] != "MARKET":
+                since = max(start, datetime.fromisoformat(record["created"]))  # never before the order existed
                 try:
-                    changed |= self._try_fill(state, record, now, start=start)
+                    changed |= self._try_fill(state, record, now, start=since)
                 except OrderRejected:
                     changed = True  # the record is marked REJECTED with its reason
-        return True if changed else previous != state["watermark"]
+        return changed  # a moved watermark alone need not be saved: re-scanning the same path gives the same fills
 
     def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
                   start: datetime | None = None, immediate: bool = False) -> bool:

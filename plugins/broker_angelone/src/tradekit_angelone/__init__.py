@@ -1,0 +1,1 @@
+"""tradekit broker plugin for Angel One SmartAPI."""

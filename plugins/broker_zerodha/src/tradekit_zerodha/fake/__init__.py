@@ -1,0 +1,7 @@
+"""A fake Kite Connect server for tests and for trying tradekit without an account."""
+
+from tradekit_zerodha.fake.faults import Faults
+from tradekit_zerodha.fake.market import FakeInstrument, MarketSource, Snapshot, SyntheticNiftyDay
+from tradekit_zerodha.fake.server import FakeKite, KiteApp
+
+__all__ = ["FakeInstrument", "FakeKite", "Faults", "KiteApp", "MarketSource", "Snapshot", "SyntheticNiftyDay"]

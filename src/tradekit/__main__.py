@@ -1,0 +1,5 @@
+"""``python -m tradekit``: the same as the ``tradekit`` command."""
+
+from tradekit.cli.main import main
+
+main()
