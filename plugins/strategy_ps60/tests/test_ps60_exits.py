@@ -179,19 +179,34 @@ def test_stop_differing_at_the_broker_is_moved_back_once_per_resync_period(make_
     assert sim.held("TSLA").stop == Decimal("445.00")
 
 
-def test_entry_neither_filled_nor_working_is_released_after_the_timeout(make_sim) -> None:
+def test_entry_neither_filled_nor_working_is_given_up_and_still_counts_as_an_attempt(make_sim) -> None:
     sim = make_sim()
     sim.warm_up(20)
-    sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False)  # e.g. the risk layer refused the order
+    sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False)  # e.g. rejected for lack of funds
     assert sim.state["trades"]["TSLA"]["status"] == "pending"
     for _ in range(2):
         assert views(sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False)) == []
-    assert sim.state["attempts"]["TSLA"]["LONG"] == 1
-    again = sim.step({"TSLA": 445.30, "AAPL": 228.0})
+    again = sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False)
     assert views(again) == [("ENTER", "SMART:TSLA", Side.BUY, 100)]
-    assert any("entry not filled after 15 s; attempt released" in line for line in again.logs)
-    assert sim.state["attempts"]["TSLA"]["LONG"] == 1
-    assert sim.state["analytics"]["unfilled_entries"] == 1
+    assert any("entry not filled after 15 s (rejected or refused); attempt 1 stays counted" in line for line in again.logs)
+    assert sim.state["trades"]["TSLA"]["attempt"] == 2
+    later = [sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False) for _ in range(10)]
+    assert [v for d in later for v in views(d)] == []  # a rejecting broker sees two orders, not one every 15 s
+    assert [b.rule for d in later for b in d.blocks] == ["ATTEMPT_LIMIT"]
+    assert sim.state["analytics"]["unfilled_entries"] == 2 and sim.state["analytics"]["entries"] == 2
+
+
+def test_fill_arriving_after_the_entry_was_given_up_revives_the_trade(make_sim) -> None:
+    sim = make_sim()
+    sim.warm_up(20)
+    sim.step({"TSLA": 445.30, "AAPL": 228.0}, act=False)
+    for _ in range(3):
+        sim.step({"TSLA": 444.0, "AAPL": 228.0}, act=False)
+    assert sim.state["trades"]["TSLA"] is None
+    sim._fill("SMART:TSLA", Side.BUY, 100, Decimal("445.31"), "ENTRY_LONG")
+    trade = sim.state["trades"]["TSLA"]
+    assert (trade["status"], trade["attempt"], trade["entry_price"]) == ("open", 1, "445.31")
+    assert sim.state["attempts"]["TSLA"]["LONG"] == 1 and sim.state["analytics"]["unfilled_entries"] == 0
 
 
 def test_partial_entry_fills_average_into_the_break_even_price(make_sim) -> None:

@@ -141,12 +141,11 @@ def apply_entry_fill(state: State, symbol: str, fill: Fill, logs: list[str]) -> 
 
 
 def _revive_unfilled(state: State, symbol: str, side: str) -> Trade | None:
-    """A fill for an entry given up as unfilled: it did happen after all, so count it again."""
+    """A fill for an entry given up as unfilled: it did happen after all (its attempt was never released)."""
     for index in range(len(state["closed"]) - 1, -1, -1):
         trade = state["closed"][index]
         if trade["symbol"] == symbol and trade["side"] == side and trade["status"] == "unfilled":
             del state["closed"][index]
-            state["attempts"][symbol][side] += 1
             trade["status"] = "pending"
             return trade
     return None
@@ -203,7 +202,8 @@ def reconcile(context: StrategyContext, state: State, logs: list[str], timeout: 
     """Bring the trade record in line with the engine's positions (the broker's truth).
 
     An entry neither filled nor working at the broker ``timeout`` after it was
-    sent (refused by the risk layer, rejected) is given up and its attempt released.
+    sent (refused by the risk layer, rejected) is given up; its attempt stays
+    counted, so a broker that keeps rejecting sees at most ``max_attempts`` orders.
     """
     for symbol in sorted(state["setups"]):
         instrument = state["instruments"][symbol]
@@ -217,11 +217,11 @@ def reconcile(context: StrategyContext, state: State, logs: list[str], timeout: 
                 continue
             elif context.now - datetime.fromisoformat(trade["sent_at"]) >= timeout:
                 trade["status"] = "unfilled"
-                state["attempts"][symbol][trade["side"]] -= 1
                 state["closed"].append(trade)
                 state["trades"][symbol] = None
                 logs.append(
-                    f"{symbol} {trade['side']} entry not filled after {timeout.total_seconds():.0f} s; attempt released"
+                    f"{symbol} {trade['side']} entry not filled after {timeout.total_seconds():.0f} s "
+                    f"(rejected or refused); attempt {trade['attempt']} stays counted"
                 )
         elif trade is not None and trade["status"] == "open":
             if position is None:
