@@ -38,7 +38,8 @@ def test_warmup_counts_bars_per_symbol(make_sim) -> None:
     sim.warm_up(19, {"TSLA": 442.0})  # AAPL printed nothing yet
     decision = sim.step({"TSLA": 442.0, "AAPL": 230.5})
     assert enters(decision) == [] and [b.rule for b in decision.blocks] == ["WARMUP"]
-    assert len(sim.state["buffers"]["TSLA"]) == 20 and len(sim.state["buffers"]["AAPL"]) == 1
+    assert len(sim.state["buffers"]["TSLA"]) == 20
+    assert sim.state["buffers"]["AAPL"] == ["2025-03-04T09:31:35-05:00 230.5 230.5 230.5 230.5 100"]
 
 
 def test_long_breakout_after_warmup_enters_once_and_holds(make_sim) -> None:

@@ -11,8 +11,8 @@ step needs is in the returned state, so a restart continues exactly here.
 
 from __future__ import annotations
 
-import copy
 import math
+import pickle
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -32,6 +32,29 @@ from tradekit_ps60.scanner import ScannerError, Setup, read_scanner
 
 STATE_VERSION = 1
 DEFAULT_TICK = Decimal("0.01")
+
+
+def bar_row(candle: Candle) -> str:
+    """A buffered bar as one string, ``"<start iso> open high low close volume"``.
+
+    One string per bar instead of six values keeps the state small: the
+    engine journals it after every step, so its size is paid 4,680 times a day.
+    """
+    values = (candle.open, candle.high, candle.low, candle.close)
+    return " ".join([candle.ts.isoformat(), *(repr(float(v)) for v in values), str(int(candle.volume))])
+
+
+def bar_start(row: str) -> datetime:
+    return datetime.fromisoformat(row.split(" ", 1)[0])
+
+
+def bar_close(row: str) -> Decimal:
+    return to_decimal(row.split(" ")[4])
+
+
+def _copy(state: State) -> State:
+    """A private copy of plain data (a pickle round trip: several times faster than deepcopy)."""
+    return pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
 
 
 def _started(state: State | None) -> bool:
@@ -64,7 +87,7 @@ class Ps60Strategy:
         step = _Step()
         day = context.session.day.isoformat()
         if state is not None and state.get("day") == day and state.get("version") == STATE_VERSION:
-            state = copy.deepcopy(state)
+            state = _copy(state)
             buffers = ", ".join(f"{s} {len(b)}" for s, b in sorted(state["buffers"].items()) if b) or "empty"
             step.logs.append(
                 f"ps60 resuming {day}: {len(state['setups'])} setups from {state['scanner']} "
@@ -95,7 +118,7 @@ class Ps60Strategy:
         by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
         if self._idle(context, candles, state, by_instrument):
             return Decision(state=state)  # nothing changes: the engine journals no checkpoint
-        state = copy.deepcopy(state)
+        state = _copy(state)
         step = _Step()
         book.reconcile(context, state, step.logs, self._entry_timeout)
         for instrument in sorted(candles):
@@ -129,7 +152,7 @@ class Ps60Strategy:
         """Exit monitor (only when ``monitor_seconds`` is set): targets and square-off on fresh prices."""
         if not _started(state):
             raise StrategyError("ps60: on_quotes called before start(): the day's setups are not loaded")
-        state = copy.deepcopy(state)
+        state = _copy(state)
         step = _Step()
         book.reconcile(context, state, step.logs, self._entry_timeout)
         by_instrument = {instrument: symbol for symbol, instrument in state["instruments"].items()}
@@ -148,7 +171,7 @@ class Ps60Strategy:
             # A fill dispatched before start() (an engine settling missed fills first): nothing to book
             # it into; start() reconciles the record with the broker's positions instead.
             return Decision(state=state, logs=(f"ps60: fill {fill.fill_id} ({order.reason}) before start; left to reconciliation",))
-        state = copy.deepcopy(state)
+        state = _copy(state)
         step = _Step()
         symbol = {instrument: s for s, instrument in state["instruments"].items()}.get(fill.instrument_id)
         if symbol is None:
@@ -221,10 +244,9 @@ class Ps60Strategy:
     def _buffer(self, state: State, symbol: str, candle: Candle) -> bool:
         """Append the bar to the rolling buffer; False for a bar already seen (a re-delivery)."""
         buffer = state["buffers"][symbol]
-        stamp = candle.ts.isoformat()
-        if buffer and datetime.fromisoformat(buffer[-1][0]) >= candle.ts:
+        if buffer and bar_start(buffer[-1]) >= candle.ts:
             return False
-        buffer.append([stamp, candle.open, candle.high, candle.low, candle.close, candle.volume])
+        buffer.append(bar_row(candle))
         size = max(self.config.warmup_bars, 2)
         del buffer[:-size]
         return True
@@ -263,7 +285,7 @@ class Ps60Strategy:
             state["last_block"].pop(f"{symbol}:{SHORT}", None)
             return
         buffer = state["buffers"][symbol]
-        previous = to_decimal(buffer[-2][4]) if len(buffer) >= 2 else None
+        previous = bar_close(buffer[-2]) if len(buffer) >= 2 else None
         fresh = previous is not None and SIGN[side] * (previous - pivot) <= 0
         path = "breakout" if fresh else "continuation"
         instrument = state["instruments"][symbol]
