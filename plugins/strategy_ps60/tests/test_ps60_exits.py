@@ -194,6 +194,7 @@ def test_entry_neither_filled_nor_working_is_given_up_and_still_counts_as_an_att
     assert [v for d in later for v in views(d)] == []  # a rejecting broker sees two orders, not one every 15 s
     assert [b.rule for d in later for b in d.blocks] == ["ATTEMPT_LIMIT"]
     assert sim.state["analytics"]["unfilled_entries"] == 2 and sim.state["analytics"]["entries"] == 2
+    assert "0 trades closed, 0 open, 2 entries, 2 not filled (0 won, 0 lost)" in report_lines(sim.state)[0]
 
 
 def test_fill_arriving_after_the_entry_was_given_up_revives_the_trade(make_sim) -> None:

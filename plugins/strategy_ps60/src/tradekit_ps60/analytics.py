@@ -43,9 +43,10 @@ def summarize(state: State) -> dict[str, Any]:
 def report_lines(state: State) -> list[str]:
     """Human-readable lines for ``tradekit report`` (the CLI prints them)."""
     summary = summarize(state)
+    unfilled = f", {summary['unfilled_entries']} not filled" if summary["unfilled_entries"] else ""
     lines = [
         f"ps60 {state.get('day', '?')}: {summary['trades']} trades closed, {summary['open_trades']} open, "
-        f"{summary['entries']} entries ({summary['wins']} won, {summary['losses']} lost)",
+        f"{summary['entries']} entries{unfilled} ({summary['wins']} won, {summary['losses']} lost)",
         f"  realised P&L {Decimal(summary['realized_pnl']):+.2f}, costs {Decimal(summary['costs']):.2f}, "
         f"net {Decimal(summary['net_pnl']):+.2f}",
     ]
