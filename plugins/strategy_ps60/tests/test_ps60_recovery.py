@@ -195,3 +195,12 @@ def test_fill_before_start_is_left_to_reconciliation_at_start(make_sim) -> None:
     sim.start(saved)
     [closed] = sim.state["closed"]
     assert closed["exit_reason"] == "CLOSED_AT_BROKER" and closed["unaccounted"] == 100
+
+
+def test_saved_state_of_an_unknown_version_is_refused_not_reset(make_sim) -> None:
+    from tradekit.errors import StrategyError
+
+    sim, _ = run(make_sim, SCENARIO_2)
+    sim.state["version"] = 99
+    with pytest.raises(StrategyError, match=r"saved state has version 99, this ps60 reads 1; refusing"):
+        sim.restart()

@@ -86,7 +86,12 @@ class Ps60Strategy:
         """Resume today's saved state as it is, or read the scanner file and begin the day."""
         step = _Step()
         day = context.session.day.isoformat()
-        if state is not None and state.get("day") == day and state.get("version") == STATE_VERSION:
+        if state is not None and state.get("day") == day and state.get("version") != STATE_VERSION:
+            raise StrategyError(
+                f"ps60: today's saved state has version {state.get('version')!r}, this ps60 reads "
+                f"{STATE_VERSION}; refusing to start the day over with positions possibly open (install the matching tradekit-ps60)"
+            )
+        if state is not None and state.get("day") == day:
             state = _copy(state)
             buffers = ", ".join(f"{s} {len(b)}" for s, b in sorted(state["buffers"].items()) if b) or "empty"
             step.logs.append(
