@@ -60,7 +60,7 @@ def install() -> None:
     subprocess.run([python, "-m", "pip", "install", *quiet, "--upgrade", "pip"], check=True)
     args = [python, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[test]"]
     for project in projects[1:]:
-        args += ["-e", str(project)]
+        args += ["-e", f"{project}[test]"]  # a plugin's test extra: e.g. the second client library it is tested on
     subprocess.run(args, check=True)
     STAMP.write_text(fingerprint)
 

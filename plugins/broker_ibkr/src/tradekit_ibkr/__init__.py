@@ -1,0 +1,1 @@
+"""Interactive Brokers for tradekit."""
