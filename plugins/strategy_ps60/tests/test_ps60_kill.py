@@ -78,7 +78,10 @@ class Home:
         self.killer = killer
         write_day(self.data, "NYSE", DAY, {"TSLA": tsla, "AAPL": aapl}, bar_seconds=5, tick="0.01", scanner=SCANNER)
         self.path.mkdir()
-        (self.path / "tradekit.toml").write_text(f'[data]\nroot = "{self.data}"\n[paper]\ncapital = 100000\n')
+        (self.path / "tradekit.toml").write_text(
+            f'[data]\nroot = "{self.data}"\n[paper]\ncapital = 100000\n'
+            "[risk]\ncooldown_seconds = 0\n"  # ps60 re-enters seconds after a stop-out: a new signal, not a duplicate
+        )
 
     def tradekit(self, *args: str, kill: str = "") -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "TRADEKIT_HOME": str(self.path), "PYTHONPATH": str(self.killer), "PS60_KILL": kill}
