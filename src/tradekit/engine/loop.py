@@ -55,6 +55,7 @@ class EngineSettings:
     live: bool = False  # live and real-time runs commit every step
     opening_cash: Decimal | None = None  # day 1 capital when the account is new
     fresh: bool = False  # start the strategy's day over (only allowed without open positions)
+    defer_durable: bool = False  # backtests: order steps join the batch too (a rerun rebuilds the store)
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -118,6 +119,7 @@ class Engine:
             return
         events, self._pending = self._pending, []
         durable = self._durable or force_durable or self.settings.live
+        durable &= not self.settings.defer_durable or self.settings.live
         self._durable = False
         self.store.commit(events, self.book, durable=durable)
         crashpoint("after_commit")
