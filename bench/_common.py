@@ -46,7 +46,7 @@ def machine() -> dict[str, Any]:
             versions[name] = str(getattr(module, "__version__", "?"))
         except ImportError:
             versions[name] = "not installed"
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": memory,
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": memory, "load_average_1m": round(os.getloadavg()[0], 2),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "versions": versions}
 
 

@@ -52,10 +52,14 @@ def ensure_days(root: Path, count: int) -> list[date]:
     return days
 
 
-def timed(args: list[str]) -> tuple[float, str]:
+def timed(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system of the child) and stdout."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, check=True, capture_output=True, text=True)
-    return time.perf_counter() - started, done.stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime), done.stdout
 
 
 def main() -> None:
@@ -70,20 +74,23 @@ def main() -> None:
 
     for day in days:
         quotes += pq.ParquetFile(root / "NSE" / day.isoformat() / "bars.parquet").metadata.num_rows
-    startup, _ = timed([TRADEKIT, "--home", env_home, "plugins"])  # process start + plugin loading, no replay
+    startup, startup_cpu, _ = timed([TRADEKIT, "--home", env_home, "plugins"])  # process start + plugin loading, no replay
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    wall, out = timed([TRADEKIT, "--home", env_home, "backtest", "--data", str(root), "--from", days[0].isoformat(),
+    wall, cpu, out = timed([TRADEKIT, "--home", env_home, "backtest", "--data", str(root), "--from", days[0].isoformat(),
                        "--to", days[-1].isoformat(), "--json"])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     import json
 
     summary = json.loads(out)
     per_day = (wall - startup) / len(days)
+    cpu_per_day = (cpu - startup_cpu) / len(days)
     emit("replay_oi_momentum", {
         "days": len(days), "instruments": 83, "quotes": quotes, "trades": summary["trades"],
         "wall_s": round(wall, 2), "startup_s": round(startup, 2),
         "quotes_per_s": round(quotes / (wall - startup)), "s_per_day": round(per_day, 3),
         "projected_250_days_s": round(startup + 250 * per_day, 1),
+        "cpu_s": round(cpu, 2), "startup_cpu_s": round(startup_cpu, 2), "cpu_s_per_day": round(cpu_per_day, 3),
+        "projected_250_days_cpu_s": round(startup_cpu + 250 * cpu_per_day, 1),
         "peak_rss_mib": round(max(peak, before) / 1024, 1),
         "backtest_command": f"tradekit --home {env_home} backtest --data {root} --from {days[0]} --to {days[-1]} --json",
         "load_average": os.getloadavg(),

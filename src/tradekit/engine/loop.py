@@ -383,7 +383,7 @@ class Engine:
         new = [f for f in fills if (self.account, f.fill_id) not in self.book.fill_ids and f.ts <= now]
         new.sort(key=lambda f: (f.ts, f.fill_id))
         trades_before = self.book.trade_count.get(self.account, 0)
-        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id}
+        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id} if new else {}
         dispatched: list[tuple[Fill, Order]] = []
         for fill in new:
             order = self.book.orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")

@@ -147,8 +147,9 @@ class PaperVenue:
 
     def _save(self) -> None:
         temporary = self.state_path.with_suffix(".tmp")
+        text = json.dumps(self._state, sort_keys=True)  # one C-encoder call; json.dump streams in Python chunks
         with open(temporary, "w") as handle:
-            json.dump(self._state, handle, sort_keys=True)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         crashpoint("venue_before_save")
