@@ -120,7 +120,19 @@ CREATE TABLE blocks (
 );
 """
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (("m001_initial", M001_INITIAL),)
+M002_RISK_STATE = """
+CREATE TABLE risk_state (
+    account VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    value JSON,
+    reason VARCHAR,
+    PRIMARY KEY (account, key)
+);
+"""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (("m001_initial", M001_INITIAL), ("m002_risk_state", M002_RISK_STATE))
 """(name, SQL) in the order they apply. Append only; never edit a released migration."""
 
-PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks")
+PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks", "risk_state")
