@@ -24,7 +24,7 @@ ENV_PREFIX = "TRADEKIT__"
 
 DEFAULTS: dict[str, Any] = {
     "paper": {
-        "account": "default",
+        "account": "",  # empty: "default" for NSE days (INR), "us" for NYSE days (USD)
         "capital": 100000,
         "slippage_bps": 0,
         "costs": {},  # {preset = "india_fo" | "us_equity" | "none", <field> = override}; preset defaults by market
@@ -256,7 +256,7 @@ STARTER = """\
 # Secrets never go here: brokers read them from the environment variables named below.
 
 [paper]
-account = "default"      # the paper venue's account name (paper:<account>)
+# account = "default"    # the paper venue's account (paper:<account>); default: "default" on NSE, "us" on NYSE
 capital = 100000         # day 1 starts with this; later days carry over
 slippage_bps = 0         # market orders fill this many basis points worse than the quote
 # costs = { preset = "india_fo" }   # or "us_equity", "none"; default follows the market

@@ -107,7 +107,7 @@ class Home:
             events = [event for _, event in store.events()]
         finally:
             store.close()
-        return list(book.orders.values()), book.strategies[("paper:default", "ps60")].state, events
+        return list(book.orders.values()), book.strategies[("paper:us", "ps60")].state, events
 
 
 def reasons(orders: list[Any]) -> Counter[str]:
@@ -142,7 +142,7 @@ def test_kill_scenario_1_after_partial_50_remain_at_break_even_and_no_second_ent
     assert (day["day"], day["entries"], day["trades"], day["realized_pnl"]) == ("2025-03-04", 1, 1, "341.50")
     assert day["exits"] == {"TARGET_2": 1} and day["entry_paths"] == {"LONG breakout #1": 1}
     text = home.tradekit("ps60", "report").stdout
-    assert "paper:default ps60 2025-03-04: 1 trades closed, 0 open, 1 entries (1 won, 0 lost)" in text
+    assert "paper:us ps60 2025-03-04: 1 trades closed, 0 open, 1 entries (1 won, 0 lost)" in text
     assert "TSLA-LONG-1 (breakout): 100 @ 445.25 -> 50 @ 447.13 PARTIAL_50, 50 @ 450.20 TARGET_2; P&L +341.50" in text
 
 
