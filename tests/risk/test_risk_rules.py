@@ -179,16 +179,20 @@ def test_an_entry_journalled_but_never_sent_is_not_sent_after_its_signal_expired
 
 
 def test_duplicate_cooldown_and_attempt_limit(desk_factory) -> None:
-    desk = desk_factory(cooldown_seconds=300, max_entries_per_symbol=2)
+    desk = desk_factory(cooldown_seconds=300, max_entries_per_symbol=3)
     desk.at(5)
-    desk.enter(TESTCO, 10, 1000.0)
-    desk.exit(TESTCO)
+    desk.enter(TESTCO, 100_000, 1000.0)  # far beyond the cash: the venue rejects it, nothing filled
+    assert desk.held(TESTCO) == 0
     desk.at(6)
-    desk.enter(TESTCO, 10, 1000.0)  # the same entry a minute later
+    desk.enter(TESTCO, 100_000, 1000.0)  # the same unfilled signal a minute later: a duplicate
     assert desk.held(TESTCO) == 0 and desk.blocked("DUPLICATE_SIGNAL") == 1
     desk.at(11)
-    desk.enter(TESTCO, 10, 1000.0)
+    desk.enter(TESTCO, 10, 1000.0)  # past the cooldown
     assert desk.held(TESTCO) == 10
+    desk.exit(TESTCO)
+    desk.at(12)
+    desk.enter(TESTCO, 10, 1000.0)  # within the cooldown, but the last entry filled and closed: a new signal
+    assert desk.held(TESTCO) == 10 and desk.blocked("DUPLICATE_SIGNAL") == 1
     desk.exit(TESTCO)
     desk.at(20)
     desk.enter(TESTCO, 10, 1000.0)

@@ -13,12 +13,15 @@ app = typer.Typer(help="The paper venue: its account, and manual orders placed o
 
 
 @app.command("account")
-def account(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def account(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    market: Annotated[str, typer.Option(help="NSE (account paper:default) or NYSE (paper:us) unless [paper] account is set.")] = "NSE",
+) -> None:
     """The paper venue's cash and positions (its own book, not tradekit's)."""
     from tradekit.services.paper import venue_account
     from tradekit.services.setup import workspace
 
-    data = venue_account(workspace())
+    data = venue_account(workspace(), market)
     if as_json:
         output.print_json(data)
         return

@@ -16,12 +16,17 @@ from tradekit.ports.context import BrokerContext
 from tradekit.services.setup import Workspace
 
 
-def _venue(ws: Workspace, instrument_id: str | None = None) -> PaperVenue:
-    """The venue at its own watermark, priced by the market day it last traded."""
+def _venue(ws: Workspace, instrument_id: str | None = None, market: str | None = None) -> PaperVenue:
+    """The venue at its own watermark, priced by the market day it last traded.
+
+    The market (and so the default account: NSE ``default``, NYSE ``us``) comes from ``market`` or
+    the instrument's exchange (SMART/NYSE/NASDAQ are US)."""
     import json
     from datetime import datetime
 
-    settings = paper_settings(ws.config.section("paper"))
+    if market is None:
+        market = "NYSE" if instrument_id and instrument_id.startswith(("SMART:", "NYSE:", "NASDAQ:")) else "NSE"
+    settings = paper_settings(ws.config.section("paper"), market)
     path = venue_path(ws.home, settings.account)
     if not path.exists():
         raise DataError(f"no paper account yet at {path}; run `tradekit run` first")
@@ -29,7 +34,6 @@ def _venue(ws: Workspace, instrument_id: str | None = None) -> PaperVenue:
     if not state.get("watermark"):
         raise DataError(f"paper account {path} has no market time yet; run `tradekit run` first")
     moment = datetime.fromisoformat(state["watermark"])
-    market = "NYSE" if instrument_id and instrument_id.startswith(("SMART:", "NYSE:", "NASDAQ:")) else "NSE"
     replay = None
     for name in (market, "NYSE" if market == "NSE" else "NSE"):
         for candidate in (moment.date(), (moment.astimezone().date())):
@@ -42,12 +46,13 @@ def _venue(ws: Workspace, instrument_id: str | None = None) -> PaperVenue:
             break
     if replay is None:
         raise DataError(f"no market data for the paper venue's day {moment.date()}")
-    context = BrokerContext("paper", ws.config.section("paper"), ws.home, SimClock(moment), market=ReplayMarket(replay))
+    section = {**ws.config.section("paper"), "account": settings.account}
+    context = BrokerContext("paper", section, ws.home, SimClock(moment), market=ReplayMarket(replay))
     return create_paper_broker(context)
 
 
-def venue_account(ws: Workspace) -> dict[str, Any]:
-    venue = _venue(ws)
+def venue_account(ws: Workspace, market: str = "NSE") -> dict[str, Any]:
+    venue = _venue(ws, market=market.upper())
     report = venue.account_report()
     return {
         "account": report.account,

@@ -15,12 +15,13 @@ from tradekit.ports.context import BrokerContext
 from tradekit.services.setup import Workspace
 
 
-def paper_account(ws: Workspace) -> str:
-    return f"paper:{paper_settings(ws.config.section('paper')).account}"
+def paper_account(ws: Workspace, market: str = "NSE") -> str:
+    return f"paper:{paper_settings(ws.config.section('paper'), market).account}"
 
 
 def recover(ws: Workspace, strategy: str, *, apply: bool = False) -> dict[str, Any]:
-    account = paper_account(ws)
+    market = ws.strategy(strategy).market
+    account = paper_account(ws, market)
     store = ws.open_store(readonly=not apply)
     try:
         book = store.load_book()
@@ -28,9 +29,8 @@ def recover(ws: Workspace, strategy: str, *, apply: bool = False) -> dict[str, A
         record = book.strategies.get((account, strategy))
         missed: list[str] = []
         if day is not None and (ws.home / "paper").exists():
-            market = record.state.get("market") if record is not None else None
             replay = None
-            for name in ([market] if market else ["NSE", "NYSE"]):
+            for name in (market,):
                 try:
                     replay = load_day(find_day(name, day, ws.config.get("data.root") or None))
                     break
