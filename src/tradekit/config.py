@@ -39,6 +39,14 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "root": "",  # replay data directory; empty: the samples bundled with tradekit
     },
+    "sync": {
+        # positions sync/reconcile compare on Indian exchanges: these underlyings' options and futures
+        "underlyings": ["NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY"],
+        "kinds": ["OPTION", "FUTURE"],
+        "filtered_exchanges": ["NFO", "BFO", "NSE", "BSE"],  # elsewhere (SMART, NYSE, ...) every position is kept
+        "external_stop_pct": 0,  # protective stop placed for external positions, % from their average (0: none)
+        "price_tolerance": 0.01,  # average-price differences up to this are equal
+    },
     "brokers": {},
     "strategies": {},
 }
@@ -48,6 +56,8 @@ CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "engine": {"sync_minutes": (int, float), "replay_batch": int},
     "store": {"backups_keep": int},
     "data": {"root": str},
+    "sync": {"underlyings": (list, str), "kinds": (list, str), "filtered_exchanges": (list, str), "external_stop_pct": (int, float),
+             "price_tolerance": (int, float)},
 }
 
 SECRET_MARKERS = ("token", "secret", "password", "pin", "api_key", "totp")
