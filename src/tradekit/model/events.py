@@ -145,6 +145,25 @@ class PositionAdjusted(Event):
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ReconcileAudit(Event):
+    """The audit row of a reconciliation: what differed from the broker, what was changed, and why.
+
+    It changes no state by itself (the corrections are the ``PositionAdjusted``
+    / ``FillRecorded(inferred=True)`` / order events journalled with it); the
+    ``reconcile_audit`` view of the store lists these rows.
+    """
+
+    TYPE: ClassVar[str] = "ReconcileAudit"
+    source: str = ""  # sync | reconcile | run | adopt
+    broker: str = ""
+    kind: str = ""  # external | closed_outside | quantity | average_price | missed_fill | vanished_order | adopted ...
+    instrument_id: str = ""
+    before: str = ""
+    after: str = ""
+    reason: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -159,6 +178,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StrategyCheckpoint,
         SignalBlocked,
         PositionAdjusted,
+        ReconcileAudit,
     )
 }
 
