@@ -36,12 +36,13 @@ def main_options(
 
 
 def _register() -> None:
-    from tradekit.cli import config_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd
+    from tradekit.cli import config_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd, sync_cmd
 
     run_cmd.register(app)
     listings.register(app)
     plugins_cmd.register(app)
     doctor.register(app)
+    sync_cmd.register(app)
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(data.app, name="data")
     app.add_typer(paper.app, name="paper")

@@ -122,7 +122,8 @@ def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOu
             store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=False,
                                     opening_cash=Decimal(settings.capital), extras=extras,
-                                    fresh=options.fresh_day),
+                                    fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
+                                    sync=ws.config.section("sync")),
             log=log, notify=ws.plugins.notify,
         )
         result = engine.run()
