@@ -23,7 +23,6 @@ from tradekit.engine.orders import OrderFactory
 from tradekit.engine.reconcile import (
     EXTERNAL_STRATEGY,
     BrokerView,
-    Kind,
     Reconciliation,
     SegmentFilter,
     adopt_events,
@@ -152,9 +151,9 @@ def _protect_external(ws: Workspace, store: Any, book: Book, broker: Broker, res
     """Place the configured protective stop on each position just found at the broker (journalled first)."""
     factory = OrderFactory(result.account, EXTERNAL_STRATEGY, store.store_id)
     now = result.now
-    for difference in result.of(Kind.EXTERNAL):
+    for difference in [d for d in result.differences if d.change == "added"]:
         position = book.position(result.account, difference.instrument_id)
-        if position.quantity == 0:
+        if position.quantity == 0 or not position.external or position.strategy != EXTERNAL_STRATEGY:
             continue
         instrument = _instrument(broker, difference.instrument_id)
         direction = -1 if position.quantity > 0 else 1
