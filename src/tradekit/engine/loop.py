@@ -439,7 +439,7 @@ class Engine:
         pending = f", {len(result.pending_fills)} broker fill(s) pending" if result.pending_fills else ""
         if result.in_sync:
             if why == "at start":
-                self.log(f"reconcile {why} with {self.broker.name}: in sync, {len(result.summary()['unchanged'])} position(s) matched{pending}", now)
+                self.log(f"reconcile {why} with {self.broker.name}: in sync, {sum(1 for d in result.differences if d.kind.value == 'matched')} position(s) matched{pending}", now)
             return
         for event in result.events:
             self._record(event, durable=True)
