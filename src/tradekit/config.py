@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": {
         "sync_minutes": 5,  # reconcile with the broker every N minutes during run (0: only at start)
         "replay_batch": 200,  # replays may batch non-order steps into one transaction
+        "live_poll_seconds": 5,  # live runs sample quotes this often to build candles (one batched request)
     },
     "store": {
         "backups_keep": 10,
@@ -47,17 +48,41 @@ DEFAULTS: dict[str, Any] = {
         "external_stop_pct": 0,  # protective stop placed for external positions, % from their average (0: none)
         "price_tolerance": 0.01,  # average-price differences up to this are equal
     },
+    "risk": {
+        "capital": 0,  # base of the % limits; 0: the equity the day opened with
+        "daily_loss_pct": 5.0,  # day's loss (realised + open) at which new entries stop for the day; 0: off
+        "drawdown_warn_pct": 15.0,  # from the high-water mark of equity; 0: off
+        "drawdown_halt_pct": 20.0,  # no new entries until `tradekit unlatch`
+        "drawdown_liquidate_pct": 25.0,  # close everything and latch the kill switch
+        "max_open_positions": 0,  # 0: no limit
+        "options_exposure_pct": 0.0,  # caps of capital (0: off); suggested 50, 70, 15, 30
+        "total_exposure_pct": 0.0,
+        "symbol_exposure_pct": 0.0,
+        "sector_exposure_pct": 0.0,
+        "signal_expiry_seconds": 120,  # a signal older than this when it would become an order is dropped
+        "cooldown_seconds": 60,  # the same entry (strategy, instrument, side) is not re-sent within this
+        "max_entries_per_symbol": 0,  # entry orders per strategy, instrument and day; 0: no limit
+        "sizing": {},  # per strategy: { mode = "fixed", lots = 2 } | { mode = "fixed", quantity = 100 } | { mode = "risk_pct", pct = 2 }
+        "sectors": {},  # instrument id, symbol or underlying -> sector name
+    },
     "brokers": {},
     "strategies": {},
 }
 
 CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "paper": {"account": str, "capital": (int, float, str), "slippage_bps": (int, float), "costs": (dict, str)},
-    "engine": {"sync_minutes": (int, float), "replay_batch": int},
+    "engine": {"sync_minutes": (int, float), "replay_batch": int, "live_poll_seconds": int},
     "store": {"backups_keep": int},
     "data": {"root": str},
     "sync": {"underlyings": (list, str), "kinds": (list, str), "filtered_exchanges": (list, str), "external_stop_pct": (int, float),
              "price_tolerance": (int, float)},
+    "risk": {
+        "capital": (int, float), "daily_loss_pct": (int, float), "drawdown_warn_pct": (int, float),
+        "drawdown_halt_pct": (int, float), "drawdown_liquidate_pct": (int, float), "max_open_positions": int,
+        "options_exposure_pct": (int, float), "total_exposure_pct": (int, float), "symbol_exposure_pct": (int, float),
+        "sector_exposure_pct": (int, float), "signal_expiry_seconds": (int, float), "cooldown_seconds": (int, float),
+        "max_entries_per_symbol": int, "sizing": dict, "sectors": dict,
+    },
 }
 
 SECRET_MARKERS = ("token", "secret", "password", "pin", "api_key", "totp")
@@ -178,6 +203,45 @@ def _validate(data: Mapping[str, Any], source: Path | None) -> None:
         raise ConfigError(f"paper.capital{where}: must be a positive number, got {data['paper']['capital']!r}") from None
     if data["engine"]["sync_minutes"] < 0:
         raise ConfigError(f"engine.sync_minutes{where}: must be >= 0")
+    _validate_risk(data["risk"], where)
+
+
+SIZING_MODES = ("strategy", "fixed", "risk_pct")
+
+
+def _validate_risk(risk: Mapping[str, Any], where: str) -> None:
+    """Ranges of ``[risk]``: percentages in [0, 100], counts and seconds >= 0, sizing tables per strategy."""
+    for key, value in risk.items():
+        if key in ("sizing", "sectors"):
+            continue
+        if value < 0 or (key.endswith("_pct") and value > 100):
+            raise ConfigError(f"risk.{key}{where}: must be {'between 0 and 100' if key.endswith('_pct') else '>= 0'}, got {value!r}")
+    levels = [(k, risk[k]) for k in ("drawdown_warn_pct", "drawdown_halt_pct", "drawdown_liquidate_pct") if risk[k]]
+    for (low_key, low), (high_key, high) in zip(levels, levels[1:]):
+        if low > high:
+            raise ConfigError(f"risk.{high_key}{where}: {high} is below risk.{low_key} ({low})")
+    for name, sector in risk["sectors"].items():
+        if not isinstance(sector, str) or not sector:
+            raise ConfigError(f"risk.sectors.{name}{where}: expected a sector name, got {sector!r}")
+    for strategy, sizing in risk["sizing"].items():
+        path = f"risk.sizing.{strategy}"
+        if not isinstance(sizing, Mapping):
+            raise ConfigError(f"{path}{where}: expected a table like {{ mode = \"fixed\", lots = 1 }}")
+        mode = sizing.get("mode", "strategy")
+        if mode not in SIZING_MODES:
+            raise ConfigError(f"{path}.mode{where}: unknown mode {mode!r} (known: {', '.join(SIZING_MODES)})")
+        allowed = {"strategy": {"mode"}, "fixed": {"mode", "lots", "quantity"}, "risk_pct": {"mode", "pct"}}[mode]
+        for key, value in sizing.items():
+            if key not in allowed:
+                raise ConfigError(f"{path}.{key}{where}: unknown key for mode {mode!r} (known: {', '.join(sorted(allowed))})")
+            if key != "mode" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ConfigError(f"{path}.{key}{where}: must be a positive number, got {value!r}")
+        if mode == "fixed" and ("lots" in sizing) == ("quantity" in sizing):
+            raise ConfigError(f"{path}{where}: mode \"fixed\" needs exactly one of lots or quantity")
+        if mode == "fixed" and any(isinstance(sizing.get(k), float) for k in ("lots", "quantity")):
+            raise ConfigError(f"{path}{where}: lots and quantity are whole numbers")
+        if mode == "risk_pct" and not 0 < sizing.get("pct", 0) <= 100:
+            raise ConfigError(f"{path}.pct{where}: mode \"risk_pct\" needs pct between 0 and 100")
 
 
 def masked(data: Any, key: str = "") -> Any:
@@ -206,6 +270,17 @@ sync_minutes = 5         # reconcile with the broker every N minutes during run
 
 [store]
 backups_keep = 10        # copies of the store kept in <home>/backups, one per closed day
+
+[risk]
+daily_loss_pct = 5       # no new entries for the rest of the day at this loss (% of capital)
+drawdown_warn_pct = 15   # drawdown guard: warn, halt new entries, liquidate
+drawdown_halt_pct = 20
+drawdown_liquidate_pct = 25
+# total_exposure_pct = 70   # caps as % of capital (0: off)
+# options_exposure_pct = 50
+# symbol_exposure_pct = 15
+# sector_exposure_pct = 30
+# sizing.oi-momentum = { mode = "risk_pct", pct = 5 }
 
 # [brokers.zerodha]
 # api_key_env = "KITE_API_KEY"

@@ -226,3 +226,30 @@ def test_adopt_hands_external_position_to_strategy() -> None:
         adopt_events(book, ACCOUNT, OVERNIGHT, "oi-momentum", T0)
     with pytest.raises(ConfigError, match="no open position"):
         adopt_events(book, ACCOUNT, HELD, "oi-momentum", T0)
+
+
+def test_store_from_before_the_audit_view_is_migrated_and_lists_audit_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from tradekit.services.doctor import check
+    from tradekit.store import DuckDBStore
+
+    path = tmp_path / "tradekit.duckdb"
+    DuckDBStore(path).close()
+    connection = duckdb.connect(str(path))  # as the previous release left it
+    connection.execute("DROP VIEW reconcile_audit")
+    connection.execute("DELETE FROM schema_migrations WHERE name = 'm003_reconcile_audit'")
+    connection.close()
+    book = book_with(fill("F1", HELD, Side.BUY, 75, "100", T0))
+    result = reconcile(book, ACCOUNT, BrokerView(positions=[PositionReport(HELD, 150, D("100"))]), now=T0, source="sync",
+                       broker="zerodha")
+    with DuckDBStore(path) as store:
+        assert store.migrations()[-1] == "m003_reconcile_audit"
+        fresh = store.load_book()
+        for event in result.events:
+            fresh.apply(event)
+        store.commit(result.events, fresh)
+    with DuckDBStore(path, readonly=True) as store:
+        assert store.query("SELECT source, broker, kind, instrument_id, before, after FROM reconcile_audit") == [
+            ("sync", "zerodha", "quantity", HELD, "75 @ 100", "150 @ 100")]
+        assert check(store).clean

@@ -28,8 +28,21 @@ def _rows(sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple
         store.close()
 
 
-def _emit(title: str, sql: str, as_json: bool) -> None:
-    columns, rows = _rows(sql)
+def _engine_rows(listing: str) -> tuple[list[str], list[Any]] | None:
+    """Rows of a named listing from the running engine, which holds the store (None: no engine running)."""
+    from tradekit.control.client import EngineClient
+    from tradekit.services.setup import workspace
+
+    client = EngineClient.find(workspace().home)
+    if client is None:
+        return None
+    answer = client.call("listing", name=listing)
+    return answer["columns"], [tuple(row) for row in answer["rows"]]
+
+
+def _emit(title: str, sql: str, as_json: bool, listing: str | None = None) -> None:
+    answered = _engine_rows(listing) if listing is not None else None
+    columns, rows = answered if answered is not None else _rows(sql)
     if as_json:
         output.print_json([dict(zip(columns, row)) for row in rows])
     else:
@@ -38,8 +51,9 @@ def _emit(title: str, sql: str, as_json: bool) -> None:
 
 def positions(as_json: JsonOption = False) -> None:
     """Open positions tradekit holds."""
-    _emit("positions", "SELECT account, instrument_id, quantity, average_price, realized_pnl, strategy, external, opened_at "
-          "FROM positions WHERE quantity <> 0 ORDER BY account, instrument_id", as_json)
+    from tradekit.control.queries import POSITIONS
+
+    _emit("positions", POSITIONS, as_json, "positions")
 
 
 def orders(
@@ -57,11 +71,10 @@ def orders(
 
 def trades(as_json: JsonOption = False) -> None:
     """Closed trades (round trips)."""
-    columns = "trade_id, account, strategy, instrument_id, side, quantity, entry_ts, entry_price, exit_ts, exit_price, " \
-        "gross_pnl, costs, net_pnl, pnl_pct, exit_reason, slippage" if as_json else \
-        "strategy, instrument_id AS instrument, side, quantity AS qty, strftime(entry_ts, '%m-%d %H:%M') AS entry, entry_price, " \
-        "strftime(exit_ts, '%H:%M') AS exit, exit_price, net_pnl, exit_reason AS reason"
-    _emit("trades", f"SELECT {columns} FROM trades ORDER BY exit_ts, trade_id", as_json)
+    from tradekit.control.queries import LISTINGS
+
+    name = "trades_json" if as_json else "trades"
+    _emit("trades", LISTINGS[name], as_json, name)
 
 
 def report(as_json: JsonOption = False) -> None:
@@ -76,9 +89,12 @@ def report(as_json: JsonOption = False) -> None:
         item = dict(zip(columns, row))
         named.append(item)
     _, days = _rows("SELECT account, day, open_cash, close_cash, close_equity FROM accounts_daily ORDER BY account, day")
+    _, blocks = _rows("SELECT strategy, rule, sum(count) AS signals FROM blocks GROUP BY strategy, rule ORDER BY strategy, rule")
     if as_json:
-        output.print_json({"strategies": named, "days": [dict(zip(["account", "day", "open_cash", "close_cash", "close_equity"], d)) for d in days]})
+        output.print_json({"strategies": named, "days": [dict(zip(["account", "day", "open_cash", "close_cash", "close_equity"], d)) for d in days],
+                           "blocks": [dict(zip(["strategy", "rule", "signals"], b)) for b in blocks]})
         return
     output.table("performance", ["strategy", "trades", "net P&L", "costs", "win rate %"],
                  [(i["strategy"], i["trades"], i["net_pnl"], i["costs"], i["win_rate_pct"]) for i in named])
     output.table("days", ["account", "day", "open cash", "close cash", "close equity"], days)
+    output.table("blocked signals (journalled with rule and reason)", ["strategy", "rule", "signals"], blocks)

@@ -36,9 +36,10 @@ def main_options(
 
 
 def _register() -> None:
-    from tradekit.cli import config_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd, sync_cmd
+    from tradekit.cli import config_cmd, control_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd, sync_cmd
 
     run_cmd.register(app)
+    control_cmd.register(app)
     listings.register(app)
     plugins_cmd.register(app)
     doctor.register(app)

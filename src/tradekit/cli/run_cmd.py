@@ -25,6 +25,7 @@ def run_command(
     day: Annotated[Optional[str], typer.Option(help="Market day to replay, YYYY-MM-DD (default: the next unfinished one).")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Directory of market days (default: the bundled samples).")] = None,
     fresh_day: Annotated[bool, typer.Option("--fresh-day", help="Start today's strategy state over (refused with open positions).")] = False,
+    pace: Annotated[float, typer.Option(help="Replay: wait this many wall-clock seconds per step (watch it, talk to it).", min=0)] = 0.0,
 ) -> None:
     """Trade one session. An interrupted session is resumed (forced while positions are open)."""
     from tradekit.errors import ConfigError
@@ -38,7 +39,7 @@ def run_command(
     except ValueError:
         raise ConfigError(f"--day: expected YYYY-MM-DD, got {day!r}") from None
     ws = workspace()
-    outcome = run(ws, RunOptions(broker=broker, strategy=strategy, live=live, day=wanted, data=data, fresh_day=fresh_day), output.line)
+    outcome = run(ws, RunOptions(broker=broker, strategy=strategy, live=live, day=wanted, data=data, fresh_day=fresh_day, pace=pace), output.line)
     for issue in outcome.data_issues:
         output.note(f"data: {issue}")
     result = outcome.result

@@ -39,7 +39,7 @@ from tradekit.model.events import (
     StrategyCheckpoint,
 )
 from tradekit.model.fills import Fill
-from tradekit.model.intents import CancelStop, Enter, Exit, MoveStop
+from tradekit.model.intents import Block, CancelStop, Enter, Exit, MoveStop
 from tradekit.model.money import to_decimal
 from tradekit.model.orders import Order, OrderStatus, OrderType, Side
 from tradekit.ports.broker import Broker
@@ -86,6 +86,8 @@ class Engine:
         settings: EngineSettings,
         log: Callable[[str], None] = lambda line: None,
         notify: Callable[[Event], object] | None = None,
+        risk: Any = None,
+        control: Any = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -98,6 +100,8 @@ class Engine:
         self.account = settings.account
         self._log = log
         self._notify = notify
+        self.risk = risk  # tradekit.engine.risk.RiskGate: every Enter passes it
+        self.control = control  # tradekit.control.server.ControlChannel: served between steps
         self._tz = ZoneInfo(session.timezone)
         self._orders = OrderFactory(settings.account, strategy.name, settings.store_id)
         self._state: dict[str, Any] = {}
@@ -143,6 +147,8 @@ class Engine:
         self._state = dict(saved) if saved is not None else {}
         self._recover_orders()
         self._reconcile(now, "at start")
+        if self.risk is not None:
+            self.risk.start(self, now)
         decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
         if saved is not None and watermark is not None:
             self.log(f"resumed from checkpoint at {watermark.astimezone(self._tz):%H:%M:%S}", now)
@@ -150,7 +156,10 @@ class Engine:
         self._settle(now)
         self._commit(force_durable=True)
         for moment, candle_due, monitor_due in self._timeline(watermark or self.session.open):
-            self.clock.sleep_until(moment)
+            if self.control is not None:
+                self.control.wait_until(self, moment)  # serves control requests (and paces a watched replay)
+            else:
+                self.clock.sleep_until(moment)
             self._step(moment, candle_due, monitor_due)
         self._close_day()
         return self.result
@@ -193,6 +202,10 @@ class Engine:
         if monitor:
             for offset in range(monitor, total + 1, monitor):
                 moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[1] = True
+        poll = getattr(self.feed, "poll_seconds", None)  # live feeds sample quotes to build candles
+        if poll:
+            for offset in range(0, total + 1, poll):
+                moments.setdefault(open_ + timedelta(seconds=offset), [False, False])
         return [(m, flags[0], flags[1]) for m, flags in sorted(moments.items()) if m > after]
 
     # ---- one step ------------------------------------------------------------
@@ -201,6 +214,9 @@ class Engine:
         if self._next_reconcile is not None and now >= self._next_reconcile:
             self._reconcile(now, "periodic")
         subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, self._context(now), self._state)
+        poll = getattr(self.feed, "poll", None)
+        if poll is not None:
+            poll(subscription.instruments, now)
         if candle_due:
             start = now - timedelta(seconds=subscription.candle_seconds)
             candles = self.feed.candles(subscription.instruments, start, subscription.candle_seconds)
@@ -220,6 +236,8 @@ class Engine:
                     decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state)
                     self._apply(decision, now)
                     self._settle(now)
+        if self.risk is not None:
+            self.risk.watch(self, now)
         self._commit()
 
     def _apply(self, decision: Decision, now: datetime, *, checkpoint: bool = False) -> None:
@@ -268,6 +286,14 @@ class Engine:
             self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
                                        rule="BAD_QUANTITY", reason=f"quantity {intent.quantity}", instrument_id=intent.instrument_id))
             return []
+        if self.risk is not None:
+            verdict = self.risk.review(self, intent, now)
+            if isinstance(verdict, Block):
+                self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
+                                           rule=verdict.rule, reason=verdict.reason, instrument_id=intent.instrument_id))
+                self.log(f"entry {intent.side} {intent.quantity} {self._label(intent.instrument_id)} blocked by {verdict.rule}: {verdict.reason}", now)
+                return []
+            intent = verdict
         order = self._orders.market(self.book, intent.instrument_id, intent.side, intent.quantity, intent.reason, now,
                                     intent.signal_price, self._instrument(intent.instrument_id),
                                     protective_stop=intent.stop_price, limit_price=intent.limit_price)
@@ -373,6 +399,10 @@ class Engine:
                 self.log(f"order {order.client_order_id} found at the broker as {report.broker_order_id}; not re-sent", now)
                 self._record(OrderAccepted(ts=now, account=self.account, client_order_id=order.client_order_id,
                                            broker_order_id=report.broker_order_id), durable=True)
+            elif self.risk is not None and (stale := self.risk.expired_entry(self, order, now)):
+                self.log(f"order {order.client_order_id} never reached the broker and its signal expired ({stale}); not sent", now)
+                self._record(OrderCancelled(ts=now, account=self.account, client_order_id=order.client_order_id,
+                                            reason=f"SIGNAL_EXPIRED: {stale}"), durable=True)
             else:
                 self.log(f"order {order.client_order_id} never reached the broker; sending it now", now)
                 self._send(order, order.created_at or now)
@@ -525,8 +555,10 @@ class Engine:
             )
         working = tuple(o for o in self.book.working_orders(self.account) if o.strategy == self.strategy.name)
         cash = self.book.cash.get(self.account, Decimal(0))
+        # equity at cost: cash plus every open position at its average price (no broker call per step)
+        equity = cash + sum((p.average_price * p.quantity for p in self.book.open_positions(self.account)), Decimal(0))
         return StrategyContext(now=now, session=self.session, instruments=self._instruments, positions=positions,
-                               working_orders=working, cash=cash, equity=cash, extras=self.settings.extras)
+                               working_orders=working, cash=cash, equity=equity, extras=self.settings.extras)
 
     def _equity(self, now: datetime) -> Decimal:
         cash = self.book.cash.get(self.account, Decimal(0))

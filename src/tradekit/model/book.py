@@ -25,6 +25,7 @@ from tradekit.model.events import (
     OrderSubmitted,
     PositionAdjusted,
     ReconcileAudit,
+    RiskStateSet,
     SignalBlocked,
     StrategyCheckpoint,
 )
@@ -34,6 +35,7 @@ from tradekit.model.positions import Position
 from tradekit.model.trades import OpenTrade, Trade
 
 ZERO = Decimal(0)
+COST_QUANTUM = Decimal("0.00000001")  # the store keeps money to 8 places
 PositionKey = tuple[str, str]  # (account, instrument_id)
 
 
@@ -56,6 +58,18 @@ class StrategyRecord:
 
 
 @dataclass
+class RiskRecord:
+    """One item of risk/control state; ``value`` None means cleared (the row stays, like the journal)."""
+
+    account: str
+    key: str
+    day: date
+    value: dict[str, Any] | None
+    reason: str
+    ts: datetime
+
+
+@dataclass
 class Dirty:
     orders: set[str] = field(default_factory=set)
     positions: set[PositionKey] = field(default_factory=set)
@@ -65,10 +79,12 @@ class Dirty:
     strategies: set[tuple[str, str]] = field(default_factory=set)
     blocks: set[tuple[str, str, date, str]] = field(default_factory=set)
     accounts: set[str] = field(default_factory=set)
+    risk: set[tuple[str, str]] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return any(
-            (self.orders, self.positions, self.fills, self.trades, self.days, self.strategies, self.blocks, self.accounts)
+            (self.orders, self.positions, self.fills, self.trades, self.days, self.strategies, self.blocks, self.accounts,
+             self.risk)
         )
 
 
@@ -86,6 +102,7 @@ class Book:
     trade_count: dict[str, int] = field(default_factory=dict)
     order_count: dict[str, int] = field(default_factory=dict)
     last_fill_ts: dict[str, datetime] = field(default_factory=dict)
+    risk: dict[tuple[str, str], RiskRecord] = field(default_factory=dict)
     dirty: Dirty = field(default_factory=Dirty)
 
     # ---- queries -------------------------------------------------------
@@ -105,6 +122,15 @@ class Book:
             if order.broker_order_id == broker_order_id:
                 return order
         return None
+
+    def risk_value(self, account: str, key: str, day: date | None = None) -> dict[str, Any] | None:
+        """A live risk item: set, not cleared, and (when ``day`` is given) set for that day or for no day."""
+        record = self.risk.get((account, key))
+        if record is None or record.value is None:
+            return None
+        if day is not None and record.day not in (day, date.min):
+            return None
+        return record.value
 
     def take_dirty(self) -> Dirty:
         dirty, self.dirty = self.dirty, Dirty()
@@ -249,7 +275,7 @@ class Book:
                 entry_notional=position.average_price * abs(before),
                 external=position.external,
             )
-        share = fill.costs * closing / fill.quantity
+        share = (fill.costs * closing / fill.quantity).quantize(COST_QUANTUM)  # exact split: share + rest == costs
         trade = trade.add_exit(fill, realized, slippage_per_unit * closing, closing, share)
         if updated.quantity == 0 or (updated.quantity > 0) != (before > 0):
             number = self.trade_count.get(fill.account, 0) + 1
@@ -304,3 +330,8 @@ class Book:
 
     def _on_ReconcileAudit(self, event: ReconcileAudit) -> None:
         """An audit row only: the journal (and the store's ``reconcile_audit`` view) keeps it."""
+
+    def _on_RiskStateSet(self, event: RiskStateSet) -> None:
+        key = (event.account, event.key)
+        self.risk[key] = RiskRecord(event.account, event.key, event.day, event.value, event.reason, event.ts)
+        self.dirty.risk.add(key)

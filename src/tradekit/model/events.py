@@ -164,6 +164,23 @@ class ReconcileAudit(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class RiskStateSet(Event):
+    """Risk and control state that must survive a restart (latches, pauses, day-start equity, entry attempts).
+
+    ``key`` names the item (``latch:KILL``, ``pause:<strategy>``, ...); ``day``
+    is the trading day it belongs to (``date.min``: not tied to a day);
+    ``value`` None clears the item. Written by the risk layer and the control
+    commands, projected into the ``risk_state`` table.
+    """
+
+    TYPE: ClassVar[str] = "RiskStateSet"
+    key: str = ""
+    day: date = date.min
+    value: dict[str, Any] | None = None
+    reason: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -179,6 +196,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SignalBlocked,
         PositionAdjusted,
         ReconcileAudit,
+        RiskStateSet,
     )
 }
 

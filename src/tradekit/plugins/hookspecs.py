@@ -48,7 +48,9 @@ def register_stores(register: Register) -> None:
 def register_feeds(register: Register) -> None:
     """Register market-data feed factories: ``register(name, factory)``.
 
-    ``factory(context: tradekit.ports.FeedContext) -> Feed``.
+    A feed implements ``tradekit.ports.feed.Feed``. The factory's arguments
+    depend on the source: the built-in ``replay`` takes a day directory,
+    ``broker`` takes a connected Broker and the market (``NSE``/``NYSE``).
     """
 
 

@@ -21,6 +21,7 @@ DEFAULT_PLUGINS = (
     "tradekit.plugins.paper",
     "tradekit.plugins.duckdb_store",
     "tradekit.plugins.replay",
+    "tradekit.plugins.broker_feed",
     "tradekit.plugins.example_strategy",
 )
 
@@ -83,7 +84,9 @@ class PluginManager:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
-            raise PluginError(f"plugin {error.plugin!r} implements an unknown hook: {error}") from None
+            name = self.pm.get_name(error.plugin) or repr(error.plugin)
+            detail = str(error).split(" in plugin ")[0]  # "unknown hook 'register_broker'"
+            raise PluginError(f"plugin {name!r} implements an unknown hook: {detail} (see tradekit.plugins.hookspecs)") from None
         self._registries: dict[str, Registry] | None = None
 
     def _load_entry_points(self) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tradekit.calendars import session as exchange_session
-from tradekit.clock import SimClock
+from tradekit.clock import Clock, SimClock
 from tradekit.data import list_days, load_day
 from tradekit.engine.loop import DayResult, Engine, EngineSettings
 from tradekit.errors import ConfigError, DataError, TradekitError
@@ -35,6 +35,7 @@ class RunOptions:
     day: date | None = None
     data: Path | None = None
     fresh_day: bool = False
+    pace: float = 0.0  # wall seconds per step: watch a replay in real time (and talk to it)
 
 
 @dataclass
@@ -74,14 +75,21 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
     return session
 
 
-def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOutcome:
+def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None) -> RunOutcome:
+    """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
+    (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests."""
     strategy = ws.strategy(options.strategy)
+    if options.broker == "paper":
+        if options.live:
+            raise ConfigError("--live needs a real broker (--broker zerodha|angelone|ibkr); paper replays recorded data")
+        return _run_replay(ws, options, strategy, log)
+    from tradekit.services.live import run_session
+
+    return run_session(ws, options, strategy, log, clock=clock)
+
+
+def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None]) -> RunOutcome:
     market = strategy.market
-    if options.live or options.broker != "paper":
-        raise ConfigError(
-            f"running on broker {options.broker!r} needs its live market-data feed, which this build does not ship yet; "
-            "use --broker paper (replayed data)"
-        )
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
     batch = int(ws.config.get("engine.replay_batch", 200))
@@ -118,15 +126,21 @@ def run(ws: Workspace, options: RunOptions, log: Callable[[str], None]) -> RunOu
         extras = {"scanner": replay.scanner} if replay.scanner is not None else {}
         if options.fresh_day and record is not None and record.day == info.day:
             log(f"starting {info.day} over for {strategy.name} (no open positions; cash is kept)")
+        from tradekit.services.control import engine_controls
+
+        risk, channel, control_server = engine_controls(ws, strategy.name, options.pace, log)
         engine = Engine(
             store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=False,
                                     opening_cash=Decimal(settings.capital), extras=extras,
                                     fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
                                     sync=ws.config.section("sync")),
-            log=log, notify=ws.plugins.notify,
+            log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
-        result = engine.run()
+        try:
+            result = engine.run()
+        finally:
+            control_server.close()
         store.flush(book)
         store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
         return RunOutcome(info.day, result, f"{info.day} done", issues)

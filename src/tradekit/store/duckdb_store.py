@@ -24,7 +24,7 @@ import duckdb
 from tradekit import __version__
 from tradekit.errors import StoreError
 from tradekit.faults import crashpoint
-from tradekit.model.book import Book, DayRecord, StrategyRecord
+from tradekit.model.book import Book, DayRecord, RiskRecord, StrategyRecord
 from tradekit.model.events import Event, event_from_row
 from tradekit.model.orders import Order, OrderStatus
 from tradekit.model.positions import Position
@@ -48,10 +48,14 @@ class DuckDBStore:
         if not readonly:
             self._lock = StoreLock(self.path)
             self._lock.acquire()
+        self._connection = None  # type: ignore[assignment]
         try:
             self._connection = self._connect()
             self._check_and_migrate()
         except BaseException:
+            if self._connection is not None:  # a refused file must not stay open in this process
+                self._connection.close()
+                self._connection = None  # type: ignore[assignment]
             if self._lock is not None:
                 self._lock.release()
             raise
@@ -85,6 +89,15 @@ class DuckDBStore:
         return connection
 
     def _check_and_migrate(self) -> None:
+        try:
+            self._check_and_migrate_unguarded()
+        except duckdb.Error as error:  # pages missing or corrupt beyond the header (a truncated copy)
+            raise StoreError(
+                f"store {self.path} is damaged ({str(error).splitlines()[0]}); it was left untouched; "
+                f"restore a backup from {self.backup_dir}"
+            ) from None
+
+    def _check_and_migrate_unguarded(self) -> None:
         try:
             tables = {row[0] for row in self._connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         except duckdb.Error as error:
@@ -192,7 +205,13 @@ class DuckDBStore:
             if events:
                 rows = []
                 for offset, event in enumerate(events):
-                    payload = json.dumps(event.to_payload(), sort_keys=True)
+                    try:
+                        payload = json.dumps(event.to_payload(), sort_keys=True)
+                    except (TypeError, ValueError) as error:
+                        raise StoreError(
+                            f"store {self.path}: {event.TYPE} event cannot be journalled (payload is not plain JSON: "
+                            f"{error}); nothing of this step was written"
+                        ) from None
                     rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
                 self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             self._write(book, dirty)
@@ -218,6 +237,8 @@ class DuckDBStore:
             c.executemany(f"INSERT OR REPLACE INTO strategy_state VALUES ({_marks(5)})", [list(R.strategy_row(book, k)) for k in sorted(dirty.strategies)])
         if dirty.blocks:
             c.executemany(f"INSERT OR REPLACE INTO blocks VALUES ({_marks(5)})", [list(R.block_row(book, k)) for k in sorted(dirty.blocks)])
+        if dirty.risk:
+            c.executemany(f"INSERT OR REPLACE INTO risk_state VALUES ({_marks(6)})", [list(R.risk_row(book, k)) for k in sorted(dirty.risk)])
 
     # ---- reading -------------------------------------------------------
     def load_book(self) -> Book:
@@ -249,6 +270,8 @@ class DuckDBStore:
             book.strategies[(account, strategy)] = StrategyRecord(account, strategy, day, json.loads(state), ts)
         for account, strategy, day, rule, count in c.execute("SELECT * FROM blocks").fetchall():
             book.blocks[(account, strategy, day, rule)] = count
+        for account, key, day, ts, value, reason in c.execute("SELECT * FROM risk_state").fetchall():
+            book.risk[(account, key)] = RiskRecord(account, key, day, None if value is None else json.loads(value), reason or "", ts)
         for account, fill_id in c.execute("SELECT account, fill_id FROM fills").fetchall():
             book.fill_ids.add((account, fill_id))
         book.take_dirty()
@@ -315,6 +338,10 @@ class _Transaction:
                 raise StoreError(f"store {self._path}: commit failed: {str(error).splitlines()[0]}") from None
         else:
             self._connection.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):  # a row the schema refuses: nothing of the step was written
+                raise StoreError(
+                    f"store {self._path}: write failed, nothing of this step was written: {str(exc).splitlines()[0]}"
+                ) from None
 
 
 def _marks(count: int) -> str:

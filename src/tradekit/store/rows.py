@@ -85,6 +85,12 @@ def block_row(book: Book, key: tuple[str, str, date, str]) -> Row:
     return (*key, book.blocks[key])
 
 
+def risk_row(book: Book, key: tuple[str, str]) -> Row:
+    record = book.risk[key]
+    value = None if record.value is None else json.dumps(record.value, sort_keys=True)
+    return (record.account, record.key, record.day, utc(record.ts), value, record.reason)
+
+
 def all_rows(book: Book, trades: Iterable[Trade], fills: Iterable[Fill]) -> dict[str, list[Row]]:
     """Every projection row a book implies (for ``doctor``)."""
     accounts = set(book.cash) | {a for a, _ in book.positions} | set(book.order_count)
@@ -97,6 +103,7 @@ def all_rows(book: Book, trades: Iterable[Trade], fills: Iterable[Fill]) -> dict
         "accounts_daily": [day_row(book, k) for k in book.days],
         "strategy_state": [strategy_row(book, k) for k in book.strategies],
         "blocks": [block_row(book, k) for k in book.blocks],
+        "risk_state": [risk_row(book, k) for k in book.risk],
     }
 
 

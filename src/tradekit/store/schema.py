@@ -120,7 +120,19 @@ CREATE TABLE blocks (
 );
 """
 
-M002_RECONCILE_AUDIT = """
+M002_RISK_STATE = """
+CREATE TABLE risk_state (
+    account VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    value JSON,
+    reason VARCHAR,
+    PRIMARY KEY (account, key)
+);
+"""
+
+M003_RECONCILE_AUDIT = """
 CREATE VIEW reconcile_audit AS
 SELECT seq, ts, wall_ts, account,
        payload->>'source' AS source,
@@ -134,7 +146,11 @@ FROM events WHERE type = 'ReconcileAudit';
 """
 """Audit rows of sync/reconcile: a view over the journal, so no projection code exists for it."""
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (("m001_initial", M001_INITIAL), ("m002_reconcile_audit", M002_RECONCILE_AUDIT))
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("m001_initial", M001_INITIAL),
+    ("m002_risk_state", M002_RISK_STATE),
+    ("m003_reconcile_audit", M003_RECONCILE_AUDIT),
+)
 """(name, SQL) in the order they apply. Append only; never edit a released migration."""
 
-PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks")
+PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks", "risk_state")
