@@ -64,6 +64,7 @@ class Summary:
     start_reconciles_corrected: int = 0
     downtime_fills: int = 0
     manual_orders: int = 0
+    manual_rejected: int = 0
     duplicate_orders: int = 0
     lost_fills: int = 0
     failures: list[str] = field(default_factory=list)
@@ -168,6 +169,7 @@ def _run_reference(home: Path, root: Path) -> tuple[int, list[tuple[datetime, st
 def _while_down(home: Path, stdout: str, chooser: random.Random, summary: Summary, side: list[str],
                 actions: list[tuple[datetime, str]]) -> None:
     """What happens at the broker while tradekit is down: the market moves on, a trader trades by hand."""
+    from tradekit.errors import OrderRejected
     from tradekit.services.paper import fill_while_down, manual_order
     from tradekit.services.setup import workspace
 
@@ -190,7 +192,11 @@ def _while_down(home: Path, stdout: str, chooser: random.Random, summary: Summar
         if reached > venue:
             summary.downtime_fills += len(fill_while_down(workspace(home), None, None, reached.isoformat()))
     if venue is not None and chooser.random() < 0.5:
-        manual_order(workspace(home), side[0], MANUAL, 5, None)
+        try:
+            manual_order(workspace(home), side[0], MANUAL, 5, None)
+        except OrderRejected:  # e.g. killed at the open, before the first bar: no price yet, as at a real broker
+            summary.manual_rejected += 1
+            return
         summary.manual_orders += 1
         side[0] = "SELL" if side[0] == "BUY" else "BUY"
 
