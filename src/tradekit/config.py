@@ -24,7 +24,7 @@ ENV_PREFIX = "TRADEKIT__"
 
 DEFAULTS: dict[str, Any] = {
     "paper": {
-        "account": "default",
+        "account": "",  # empty: "default" for NSE days (INR), "us" for NYSE days (USD)
         "capital": 100000,
         "slippage_bps": 0,
         "costs": {},  # {preset = "india_fo" | "us_equity" | "none", <field> = override}; preset defaults by market
@@ -65,6 +65,11 @@ DEFAULTS: dict[str, Any] = {
         "sizing": {},  # per strategy: { mode = "fixed", lots = 2 } | { mode = "fixed", quantity = 100 } | { mode = "risk_pct", pct = 2 }
         "sectors": {},  # instrument id, symbol or underlying -> sector name
     },
+    "report": {
+        "risk_free": 0.0,  # annual risk-free rate for Sharpe/Sortino, e.g. 0.065
+        "benchmark": "",  # index symbol in the data files; empty: NIFTY 50 for NSE accounts, SPY for US ones
+        "periods_per_year": 252,  # trading days used to annualise daily returns
+    },
     "brokers": {},
     "strategies": {},
 }
@@ -83,6 +88,7 @@ CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "sector_exposure_pct": (int, float), "signal_expiry_seconds": (int, float), "cooldown_seconds": (int, float),
         "max_entries_per_symbol": int, "sizing": dict, "sectors": dict,
     },
+    "report": {"risk_free": (int, float), "benchmark": str, "periods_per_year": int},
 }
 
 SECRET_MARKERS = ("token", "secret", "password", "pin", "api_key", "totp")
@@ -260,7 +266,7 @@ STARTER = """\
 # Secrets never go here: brokers read them from the environment variables named below.
 
 [paper]
-account = "default"      # the paper venue's account name (paper:<account>)
+# account = "default"    # the paper venue's account (paper:<account>); default: "default" on NSE, "us" on NYSE
 capital = 100000         # day 1 starts with this; later days carry over
 slippage_bps = 0         # market orders fill this many basis points worse than the quote
 # costs = { preset = "india_fo" }   # or "us_equity", "none"; default follows the market

@@ -1,4 +1,4 @@
-"""Listings straight from the store: positions, orders, trades, and a basic report."""
+"""Listings straight from the store: positions, orders, trades (the report lives in report_cmd)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ def register(app: typer.Typer) -> None:
     app.command("positions")(positions)
     app.command("orders")(orders)
     app.command("trades")(trades)
-    app.command("report")(report)
 
 
 def _rows(sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -76,25 +75,3 @@ def trades(as_json: JsonOption = False) -> None:
     name = "trades_json" if as_json else "trades"
     _emit("trades", LISTINGS[name], as_json, name)
 
-
-def report(as_json: JsonOption = False) -> None:
-    """Basic performance: P&L, trade count and win rate per strategy and overall."""
-    columns, rows = _rows(
-        "SELECT CASE WHEN grouping(strategy) = 1 THEN 'ALL' ELSE coalesce(strategy, '') END AS strategy, count(*) AS trades, sum(net_pnl) AS net_pnl, sum(costs) AS costs, "
-        "round(100.0 * count(*) FILTER (WHERE net_pnl > 0) / count(*), 2) AS win_rate_pct "
-        "FROM trades GROUP BY ROLLUP (strategy) ORDER BY grouping(strategy), strategy"
-    )
-    named = []
-    for row in rows:
-        item = dict(zip(columns, row))
-        named.append(item)
-    _, days = _rows("SELECT account, day, open_cash, close_cash, close_equity FROM accounts_daily ORDER BY account, day")
-    _, blocks = _rows("SELECT strategy, rule, sum(count) AS signals FROM blocks GROUP BY strategy, rule ORDER BY strategy, rule")
-    if as_json:
-        output.print_json({"strategies": named, "days": [dict(zip(["account", "day", "open_cash", "close_cash", "close_equity"], d)) for d in days],
-                           "blocks": [dict(zip(["strategy", "rule", "signals"], b)) for b in blocks]})
-        return
-    output.table("performance", ["strategy", "trades", "net P&L", "costs", "win rate %"],
-                 [(i["strategy"], i["trades"], i["net_pnl"], i["costs"], i["win_rate_pct"]) for i in named])
-    output.table("days", ["account", "day", "open cash", "close cash", "close equity"], days)
-    output.table("blocked signals (journalled with rule and reason)", ["strategy", "rule", "signals"], blocks)

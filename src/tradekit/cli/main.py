@@ -36,11 +36,12 @@ def main_options(
 
 
 def _register() -> None:
-    from tradekit.cli import config_cmd, control_cmd, data, doctor, listings, paper, plugins_cmd, run_cmd, sync_cmd
+    from tradekit.cli import config_cmd, control_cmd, data, doctor, listings, paper, plugins_cmd, report_cmd, run_cmd, sync_cmd
 
     run_cmd.register(app)
     control_cmd.register(app)
     listings.register(app)
+    report_cmd.register(app)
     plugins_cmd.register(app)
     doctor.register(app)
     sync_cmd.register(app)

@@ -161,7 +161,7 @@ class _Columns:
 def _read_bars(source: Path, timezone: str) -> _Columns:
     try:
         if source.suffix == ".parquet":
-            table = pq.read_table(source)
+            table = pq.read_table(source, read_dictionary=["symbol"])  # symbols stay dictionary-encoded
         else:
             table = _read_csv(source)
     except DataError:
@@ -172,7 +172,8 @@ def _read_bars(source: Path, timezone: str) -> _Columns:
     if "ts" not in names or "symbol" not in names:
         raise DataError(f"{source}: needs columns 'ts' and 'symbol', has {', '.join(table.column_names)}")
     if "price" in names and not names.issuperset(PRICE_COLUMNS):
-        prices = {name: _floats(table["price"]) for name in PRICE_COLUMNS}
+        price = _floats(table["price"])  # one array serves as open, high, low and close
+        prices = {name: price for name in PRICE_COLUMNS}
     else:
         missing = [name for name in PRICE_COLUMNS if name not in names]
         if missing:
@@ -183,9 +184,9 @@ def _read_bars(source: Path, timezone: str) -> _Columns:
     oi = _floats(table["oi"]) if "oi" in names else np.zeros(count)
     ts, ts_ok = _timestamps(table["ts"], timezone)
     symbol = table["symbol"].combine_chunks() if count else pa.array([], pa.string())
-    if pa.types.is_dictionary(symbol.type):
+    if pa.types.is_dictionary(symbol.type) and (symbol.null_count or not pa.types.is_string(symbol.type.value_type)):
         symbol = symbol.dictionary_decode()
-    if not pa.types.is_string(symbol.type):
+    if not pa.types.is_string(symbol.type) and not pa.types.is_dictionary(symbol.type):
         symbol = pc.cast(symbol, pa.string())
     return _Columns(ts, ts_ok, symbol, prices["open"], prices["high"], prices["low"], prices["close"], volume, oi)
 
@@ -258,13 +259,20 @@ def _resolve_symbols(symbols: pa.Array, instruments: list[Instrument]) -> tuple[
     for name, indices in plain.items():
         if len(indices) == 1:
             lookup.setdefault(name, indices[0])
-    encoded = pc.dictionary_encode(pc.fill_null(symbols, "")) if len(symbols) else None
+    encoded = _encoded(symbols) if len(symbols) else None
     if encoded is None:
         return np.zeros(0, dtype=np.int64), []
     dictionary = encoded.dictionary.to_pylist()
     mapping = np.array([lookup.get(str(name).strip(), -1) for name in dictionary], dtype=np.int64)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     return mapping[codes], [str(name) for name in dictionary]
+
+
+def _encoded(symbols: pa.Array) -> pa.DictionaryArray:
+    """Symbols as a dictionary array without nulls (a Parquet read already delivers one)."""
+    if pa.types.is_dictionary(symbols.type):
+        return symbols
+    return pc.dictionary_encode(pc.fill_null(symbols, ""))
 
 
 def _build_series(
@@ -285,7 +293,7 @@ def _build_series(
 
     unknown = index < 0
     if unknown.any():
-        encoded = pc.dictionary_encode(pc.fill_null(columns.symbol, ""))
+        encoded = _encoded(columns.symbol)
         codes = encoded.indices.to_numpy(zero_copy_only=False)[unknown]
         counts = np.bincount(codes, minlength=len(raw_names))
         for code in np.nonzero(counts)[0]:
@@ -293,16 +301,23 @@ def _build_series(
         alive[unknown] = False
     index = np.where(unknown, 0, index)
 
-    prices = np.stack([columns.open, columns.high, columns.low, columns.close])
+    finite = np.isfinite(columns.open)
+    positive = columns.open > 0
+    for other in (columns.high, columns.low, columns.close):
+        if other is not columns.open:  # a single 'price' column serves all four
+            finite &= np.isfinite(other)
+            with np.errstate(invalid="ignore"):
+                positive &= other > 0
     drop(~columns.ts_ok, "bad_timestamp")
-    drop(~np.isfinite(prices).all(axis=0), "nan_price")
+    drop(~finite, "nan_price")
     with np.errstate(invalid="ignore"):
-        drop((prices <= 0).any(axis=0), "non_positive_price")
-        tolerance = 1e-9 * np.abs(columns.high)
-        inconsistent = (columns.high + tolerance < np.maximum(columns.open, columns.close)) | (
-            columns.low - tolerance > np.minimum(columns.open, columns.close)
-        )
-        drop(inconsistent, "inconsistent_ohlc")
+        drop(~positive, "non_positive_price")
+        if columns.high is not columns.open or columns.low is not columns.open or columns.close is not columns.open:
+            tolerance = 1e-9 * np.abs(columns.high)
+            inconsistent = (columns.high + tolerance < np.maximum(columns.open, columns.close)) | (
+                columns.low - tolerance > np.minimum(columns.open, columns.close)
+            )
+            drop(inconsistent, "inconsistent_ohlc")
         drop((columns.volume < 0) | (columns.oi < 0), "negative_volume_or_oi")
     start = pd.Timestamp(day, tz=ZoneInfo(timezone))
     lower = start.tz_convert("UTC").value
@@ -311,37 +326,48 @@ def _build_series(
 
     # Order checks per instrument, in file order: a row older than one already
     # seen is out of order, one equal to the newest seen is a duplicate.
-    order = np.argsort(index, kind="stable")
+    # Files written grouped by instrument skip the sort (the usual case).
+    if index.size < 2 or bool((index[1:] >= index[:-1]).all()):
+        order = np.arange(index.shape[0])
+    else:
+        order = np.argsort(index, kind="stable")
     order = order[alive[order]]
     grouped = index[order]
-    bounds = np.flatnonzero(np.diff(grouped)) + 1
-    out_of_order = np.zeros(index.shape[0], dtype=bool)
-    duplicate = np.zeros(index.shape[0], dtype=bool)
-    for segment in np.split(order, bounds) if order.size else []:
-        ts = columns.ts[segment]
-        if ts.size < 2:
-            continue
-        newest = np.maximum.accumulate(ts)[:-1]
-        out_of_order[segment[1:]] = ts[1:] < newest
-        duplicate[segment[1:]] = ts[1:] == newest
-    drop(out_of_order, "out_of_order_ts")
-    drop(duplicate, "duplicate_ts")
+    ordered_ts = columns.ts[order]
+    same = grouped[1:] == grouped[:-1]
+    if not bool(((ordered_ts[1:] > ordered_ts[:-1]) | ~same).all()):
+        bounds = np.flatnonzero(~same) + 1
+        out_of_order = np.zeros(index.shape[0], dtype=bool)
+        duplicate = np.zeros(index.shape[0], dtype=bool)
+        for segment in np.split(order, bounds) if order.size else []:
+            ts = columns.ts[segment]
+            if ts.size < 2:
+                continue
+            newest = np.maximum.accumulate(ts)[:-1]
+            out_of_order[segment[1:]] = ts[1:] < newest
+            duplicate[segment[1:]] = ts[1:] == newest
+        drop(out_of_order, "out_of_order_ts")
+        drop(duplicate, "duplicate_ts")
+        order = order[alive[order]]
+        grouped = index[order]
 
+    volume = np.nan_to_num(columns.volume).astype(np.int64)
+    oi = np.nan_to_num(columns.oi).astype(np.int64)
     series: dict[InstrumentId, Series] = {}
-    order = order[alive[order]]
-    grouped = index[order]
     bounds = np.flatnonzero(np.diff(grouped)) + 1
     for segment in np.split(order, bounds) if order.size else []:
         item = instruments[int(index[segment[0]])]
+        first, last = int(segment[0]), int(segment[-1]) + 1
+        pick: slice | np.ndarray = slice(first, last) if last - first == segment.size else segment  # views when contiguous
         series[item.id] = Series(
             instrument=item,
-            ts=np.ascontiguousarray(columns.ts[segment]),
-            open=columns.open[segment],
-            high=columns.high[segment],
-            low=columns.low[segment],
-            close=columns.close[segment],
-            volume=np.nan_to_num(columns.volume[segment]).astype(np.int64),
-            oi=np.nan_to_num(columns.oi[segment]).astype(np.int64),
+            ts=np.ascontiguousarray(columns.ts[pick]),
+            open=columns.open[pick],
+            high=columns.high[pick],
+            low=columns.low[pick],
+            close=columns.close[pick],
+            volume=volume[pick],
+            oi=oi[pick],
         )
     issues.sort(key=lambda issue: (ISSUE_REASONS.index(issue.reason), issue.symbol))
     return series, issues

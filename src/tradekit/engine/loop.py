@@ -56,6 +56,7 @@ class EngineSettings:
     live: bool = False  # live and real-time runs commit every step
     opening_cash: Decimal | None = None  # day 1 capital when the account is new
     fresh: bool = False  # start the strategy's day over (only allowed without open positions)
+    defer_durable: bool = False  # backtests: order steps join the batch too (a rerun rebuilds the store)
     extras: Mapping[str, Any] = field(default_factory=dict)
     sync_minutes: float = 0  # reconcile with the broker at start and every N minutes of event time (0: only at start)
     sync: Mapping[str, Any] = field(default_factory=dict)  # the [sync] config section (segment filter, tolerance)
@@ -127,6 +128,7 @@ class Engine:
             return
         events, self._pending = self._pending, []
         durable = self._durable or force_durable or self.settings.live
+        durable &= not self.settings.defer_durable or self.settings.live
         self._durable = False
         self.store.commit(events, self.book, durable=durable)
         crashpoint("after_commit")
@@ -419,7 +421,7 @@ class Engine:
         new = [f for f in fills if (self.account, f.fill_id) not in self.book.fill_ids and f.ts <= now]
         new.sort(key=lambda f: (f.ts, f.fill_id))
         trades_before = self.book.trade_count.get(self.account, 0)
-        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id}
+        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id} if new else {}
         dispatched: list[tuple[Fill, Order]] = []
         for fill in new:
             order = self.book.orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")

@@ -216,7 +216,8 @@ class RiskGate:
         if attempts is not None:
             last = datetime.fromisoformat(attempts["last_ts"])
             since = (now - last).total_seconds()
-            if self.limits.cooldown_seconds and attempts.get("side") == intent.side.value and since < self.limits.cooldown_seconds:
+            if self.limits.cooldown_seconds and attempts.get("side") == intent.side.value and since < self.limits.cooldown_seconds \
+                    and not _completed_since(engine, strategy, iid, last):
                 return Block("DUPLICATE_SIGNAL", f"same {intent.side.value} entry {since:.0f}s ago (cooldown {self.limits.cooldown_seconds:.0f}s)", iid)
             if self.limits.max_entries_per_symbol and attempts["count"] >= self.limits.max_entries_per_symbol:
                 return Block("ATTEMPT_LIMIT", f"{attempts['count']} entries in {iid} today (limit {self.limits.max_entries_per_symbol})", iid)
@@ -318,3 +319,14 @@ class RiskGate:
             if _pct(exposure, capital) > pct:
                 return Block(rule, f"{label} exposure would be {_pct(exposure, capital):.1f}% of {capital:,.2f} (cap {pct}%)", iid)
         return None
+
+
+def _completed_since(engine: Any, strategy: str, instrument_id: str, last: datetime) -> bool:
+    """The entry sent at ``last`` was filled and its position has since closed: a new signal, not a duplicate."""
+    if engine.book.position(engine.account, instrument_id).quantity != 0:
+        return False
+    return any(
+        order.strategy == strategy and order.instrument_id == instrument_id and order.created_at == last
+        and order.filled_quantity > 0
+        for order in engine.book.orders.values()
+    )

@@ -36,6 +36,8 @@ class ReplayMarket:
         self._bar_ns = int(day.bar_seconds) * 1_000_000_000
         self._ends: dict[str, np.ndarray] = {}
         self._cumulative: dict[str, np.ndarray] = {}
+        self._buckets: dict[tuple[str, int, int], _Buckets | None] = {}
+        self._phases: dict[tuple[str, int], set[int]] = {}
 
     @property
     def market(self) -> str:
@@ -88,31 +90,43 @@ class ReplayMarket:
         return result
 
     def candle(self, instrument_id: InstrumentId, start: datetime, seconds: int) -> Candle | None:
-        series = self.day.series.get(instrument_id)
-        if series is None:
+        return self._candle(instrument_id, start, to_ns(start), seconds)
+
+    def _candle(self, instrument_id: InstrumentId, start: datetime, start_ns: int, seconds: int) -> Candle | None:
+        """Bars with start time in [start, start + seconds), from the day's pre-aggregated grid."""
+        width = seconds * 1_000_000_000
+        key = (instrument_id, seconds, start_ns % width)
+        buckets = self._buckets.get(key, _MISSING)
+        if buckets is _MISSING:
+            series = self.day.series.get(instrument_id)
+            phases = self._phases.setdefault((instrument_id, seconds), set())
+            if len(phases) >= 4 and series is not None:  # candles at arbitrary offsets: search instead of a grid each
+                return _search_candle(instrument_id, series, start, start_ns, seconds)
+            phases.add(start_ns % width)
+            buckets = self._buckets[key] = None if series is None or len(series) == 0 else _Buckets(series, width, start_ns % width)
+        if buckets is None:
             return None
-        low_ns = to_ns(start)
-        first = int(np.searchsorted(series.ts, low_ns, side="left"))
-        last = int(np.searchsorted(series.ts, low_ns + seconds * 1_000_000_000, side="left"))
-        if last <= first:
+        row = buckets.row(start_ns)
+        if row < 0:
             return None
         return Candle(
             instrument_id=instrument_id,
             ts=start,
             interval_seconds=seconds,
-            open=float(series.open[first]),
-            high=float(series.high[first:last].max()),
-            low=float(series.low[first:last].min()),
-            close=float(series.close[last - 1]),
-            volume=int(series.volume[first:last].sum()),
-            oi=int(series.oi[last - 1]),
+            open=buckets.open[row],
+            high=buckets.high[row],
+            low=buckets.low[row],
+            close=buckets.close[row],
+            volume=buckets.volume[row],
+            oi=buckets.oi[row],
         )
 
     def candles(self, instrument_ids: Iterable[InstrumentId], start: datetime, seconds: int) -> dict[InstrumentId, Candle]:
         """Candles of ``seconds`` starting at ``start`` (bars with start time in [start, start + seconds))."""
+        start_ns = to_ns(start)
         result = {}
         for iid in instrument_ids:
-            candle = self.candle(iid, start, seconds)
+            candle = self._candle(iid, start, start_ns, seconds)
             if candle is not None:
                 result[iid] = candle
         return result
@@ -148,6 +162,58 @@ class ReplayMarket:
         opened = float(series.open[index])
         gapped = opened <= level if direction < 0 else opened >= level
         return from_ns(int(ends[index])), opened if gapped else level
+
+
+_MISSING: Any = object()
+
+
+def _search_candle(instrument_id: InstrumentId, series: Any, start: datetime, start_ns: int, seconds: int) -> Candle | None:
+    first = int(np.searchsorted(series.ts, start_ns, side="left"))
+    last = int(np.searchsorted(series.ts, start_ns + seconds * 1_000_000_000, side="left"))
+    if last <= first:
+        return None
+    return Candle(
+        instrument_id=instrument_id,
+        ts=start,
+        interval_seconds=seconds,
+        open=float(series.open[first]),
+        high=float(series.high[first:last].max()),
+        low=float(series.low[first:last].min()),
+        close=float(series.close[last - 1]),
+        volume=int(series.volume[first:last].sum()),
+        oi=int(series.oi[last - 1]),
+    )
+
+
+class _Buckets:
+    """One instrument's day cut into candles of one width and phase, all at once (numpy reduceat):
+    a candle request is then an index, not a search and four reductions."""
+
+    def __init__(self, series: Any, width: int, phase: int) -> None:
+        ts = series.ts
+        self.first = (int(ts[0]) - phase) // width * width + phase  # start of the bucket holding the first bar
+        bucket = (ts - self.first) // width
+        count = int(bucket[-1]) + 1
+        starts = np.searchsorted(bucket, np.arange(count), side="left")
+        ends = np.searchsorted(bucket, np.arange(count), side="right")
+        filled = ends > starts
+        self.rows = np.full(count, -1, dtype=np.int64)
+        self.rows[filled] = np.arange(int(filled.sum()))
+        first, last = starts[filled], ends[filled] - 1
+        self.width = width
+        self.open = series.open[first].tolist()  # python floats and ints, as Candle holds them
+        self.high = np.maximum.reduceat(series.high, first).tolist()
+        self.low = np.minimum.reduceat(series.low, first).tolist()
+        self.close = series.close[last].tolist()
+        self.volume = np.add.reduceat(series.volume, first).tolist()
+        self.oi = series.oi[last].tolist()
+
+    def row(self, start_ns: int) -> int:
+        offset = start_ns - self.first
+        if offset < 0:
+            return -1
+        index = offset // self.width
+        return int(self.rows[index]) if index < len(self.rows) else -1
 
 
 def open_replay(path: Any) -> ReplayMarket:

@@ -66,7 +66,7 @@ def backtest(
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
-    overrides = {"engine": {"replay_batch": 100000}}
+    overrides = {"engine": {"replay_batch": 100000, "defer_durable": True}}  # one journal transaction per day
     if data is not None:
         overrides["data"] = {"root": str(data)}
     inner = Workspace(home=home, config=_with(ws.config, overrides), plugins=ws.plugins)

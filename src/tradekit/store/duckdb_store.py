@@ -213,32 +213,33 @@ class DuckDBStore:
                             f"{error}); nothing of this step was written"
                         ) from None
                     rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
-                self._connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+                _insert(self._connection, "INSERT INTO events", rows)
             self._write(book, dirty)
             crashpoint("inside_transaction")
         self._next_seq += len(events)
 
     def _write(self, book: Book, dirty: Any) -> None:
         c = self._connection
+        replace_into = "INSERT OR REPLACE INTO"
         if dirty.orders:
-            c.executemany(f"INSERT OR REPLACE INTO orders VALUES ({_marks(18)})", [list(R.order_row(book.orders[k])) for k in sorted(dirty.orders)])
+            _insert(c, f"{replace_into} orders", [R.order_row(book.orders[k]) for k in sorted(dirty.orders)])
         if dirty.fills:
-            c.executemany(f"INSERT OR REPLACE INTO fills VALUES ({_marks(10)})", [list(R.fill_row(f)) for f in dirty.fills])
+            _insert(c, f"{replace_into} fills", [R.fill_row(f) for f in dirty.fills])
         if dirty.positions:
-            c.executemany(f"INSERT OR REPLACE INTO positions VALUES ({_marks(10)})", [list(R.position_row(book, k)) for k in sorted(dirty.positions)])
+            _insert(c, f"{replace_into} positions", [R.position_row(book, k) for k in sorted(dirty.positions)])
         if dirty.trades:
-            c.executemany(f"INSERT OR REPLACE INTO trades VALUES ({_marks(18)})", [list(R.trade_row(t)) for t in dirty.trades])
+            _insert(c, f"{replace_into} trades", [R.trade_row(t) for t in dirty.trades])
         accounts = set(dirty.accounts) | {a for a, _ in dirty.positions} | {book.orders[k].account for k in dirty.orders}
         if accounts:
-            c.executemany(f"INSERT OR REPLACE INTO accounts VALUES ({_marks(6)})", [list(R.account_row(book, a)) for a in sorted(accounts)])
+            _insert(c, f"{replace_into} accounts", [R.account_row(book, a) for a in sorted(accounts)])
         if dirty.days:
-            c.executemany(f"INSERT OR REPLACE INTO accounts_daily VALUES ({_marks(5)})", [list(R.day_row(book, k)) for k in sorted(dirty.days)])
+            _insert(c, f"{replace_into} accounts_daily", [R.day_row(book, k) for k in sorted(dirty.days)])
         if dirty.strategies:
-            c.executemany(f"INSERT OR REPLACE INTO strategy_state VALUES ({_marks(5)})", [list(R.strategy_row(book, k)) for k in sorted(dirty.strategies)])
+            _insert(c, f"{replace_into} strategy_state", [R.strategy_row(book, k) for k in sorted(dirty.strategies)])
         if dirty.blocks:
-            c.executemany(f"INSERT OR REPLACE INTO blocks VALUES ({_marks(5)})", [list(R.block_row(book, k)) for k in sorted(dirty.blocks)])
+            _insert(c, f"{replace_into} blocks", [R.block_row(book, k) for k in sorted(dirty.blocks)])
         if dirty.risk:
-            c.executemany(f"INSERT OR REPLACE INTO risk_state VALUES ({_marks(6)})", [list(R.risk_row(book, k)) for k in sorted(dirty.risk)])
+            _insert(c, f"{replace_into} risk_state", [R.risk_row(book, k) for k in sorted(dirty.risk)])
 
     # ---- reading -------------------------------------------------------
     def load_book(self) -> Book:
@@ -346,6 +347,20 @@ class _Transaction:
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
+
+
+INSERT_CHUNK = 256  # rows per statement: DuckDB's cost is per statement far more than per row
+
+
+def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``head VALUES (...), (...), ...``: one statement per chunk instead of ``executemany``'s one per row."""
+    if not rows:
+        return
+    width = len(rows[0])
+    group = f"({_marks(width)})"
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        connection.execute(f"{head} VALUES {', '.join([group] * len(chunk))}", [value for row in chunk for value in row])
 
 
 def _order_from_row(row: tuple[Any, ...]) -> Order:

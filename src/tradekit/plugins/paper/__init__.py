@@ -15,11 +15,13 @@ from tradekit.ports.context import BrokerContext
 
 CURRENCY = {"NSE": "INR", "NYSE": "USD"}
 DEFAULT_COSTS = {"NSE": "india_fo", "NYSE": "us_equity"}
+DEFAULT_ACCOUNT = {"NSE": "default", "NYSE": "us"}
 
 
 def paper_settings(section: Mapping[str, Any], market: str = "NSE") -> PaperSettings:
     """Validated ``[paper]`` settings; currency and cost preset follow the market unless set."""
-    account = str(section.get("account", "default"))
+    # one paper account per currency: NSE days trade "default" (INR), NYSE days "us" (USD), unless configured
+    account = str(section.get("account") or DEFAULT_ACCOUNT.get(market, "default"))
     if not account.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"paper.account: use letters, digits, - and _ only, got {account!r}")
     try:

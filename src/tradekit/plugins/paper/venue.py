@@ -90,6 +90,9 @@ class PaperVenue:
         self._clock = clock
         self._state: dict[str, Any] = {}
         self._stamp: tuple[int, int] | None = None
+        self._parsed_fills: list[Fill] = []  # Fill objects for state["fills"][:n]; fills are append-only
+        self._parsed_from: int = 0  # id() of the fills list they were parsed from (a reload starts over)
+        self._lock_handle: int | None = None
 
     # ---- persistence ---------------------------------------------------
     def _fresh_state(self) -> dict[str, Any]:
@@ -108,9 +111,10 @@ class PaperVenue:
     @contextmanager
     def _session(self, *, write: bool = True) -> Iterator[dict[str, Any]]:
         """Lock, load if changed, advance working orders to now, yield, save."""
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.state_path.with_suffix(".lock")
-        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = self._lock_handle
+        if handle is None:  # opened once and kept: the lock is the flock, not the open file
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self._lock_handle = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             self._load()
@@ -124,7 +128,6 @@ class PaperVenue:
                 self._save()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-            os.close(handle)
 
     def _load(self) -> None:
         try:
@@ -144,8 +147,9 @@ class PaperVenue:
 
     def _save(self) -> None:
         temporary = self.state_path.with_suffix(".tmp")
+        text = json.dumps(self._state, sort_keys=True)  # one C-encoder call; json.dump streams in Python chunks
         with open(temporary, "w") as handle:
-            json.dump(self._state, handle, sort_keys=True)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         crashpoint("venue_before_save")
@@ -160,7 +164,14 @@ class PaperVenue:
             pass
 
     def close(self) -> None:
-        return None
+        if self._lock_handle is not None:
+            os.close(self._lock_handle)
+            self._lock_handle = None
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_lock_handle", None)
+        if handle is not None:
+            os.close(handle)
 
     def submit_order(self, order: Order) -> str:
         with self._session() as state:
@@ -229,7 +240,12 @@ class PaperVenue:
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
         with self._session(write=False) as state:
-            fills = [_fill(self.account, f) for f in state["fills"]]
+            records = state["fills"]
+            if self._parsed_from != id(records) or len(self._parsed_fills) > len(records):
+                self._parsed_fills, self._parsed_from = [], id(records)  # reloaded from disk: parse afresh
+            parsed = self._parsed_fills
+            parsed.extend(_fill(self.account, f) for f in records[len(parsed):])
+            fills = list(parsed)
         return [f for f in fills if since is None or f.ts >= since]
 
     def position_reports(self) -> list[PositionReport]:
