@@ -40,6 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "root": "",  # replay data directory; empty: the samples bundled with tradekit
     },
+    "sync": {
+        # positions sync/reconcile compare on Indian exchanges: these underlyings' options and futures
+        "underlyings": ["NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY"],
+        "kinds": ["OPTION", "FUTURE"],
+        "filtered_exchanges": ["NFO", "BFO", "NSE", "BSE"],  # elsewhere (SMART, NYSE, ...) every position is kept
+        "external_stop_pct": 0,  # protective stop placed for external positions, % from their average (0: none)
+        "price_tolerance": 0.01,  # average-price differences up to this are equal
+    },
     "risk": {
         "capital": 0,  # base of the % limits; 0: the equity the day opened with
         "daily_loss_pct": 5.0,  # day's loss (realised + open) at which new entries stop for the day; 0: off
@@ -71,6 +79,8 @@ CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "engine": {"sync_minutes": (int, float), "replay_batch": int, "live_poll_seconds": int},
     "store": {"backups_keep": int},
     "data": {"root": str},
+    "sync": {"underlyings": (list, str), "kinds": (list, str), "filtered_exchanges": (list, str), "external_stop_pct": (int, float),
+             "price_tolerance": (int, float)},
     "risk": {
         "capital": (int, float), "daily_loss_pct": (int, float), "drawdown_warn_pct": (int, float),
         "drawdown_halt_pct": (int, float), "drawdown_liquidate_pct": (int, float), "max_open_positions": int,

@@ -36,7 +36,7 @@ def main_options(
 
 
 def _register() -> None:
-    from tradekit.cli import config_cmd, control_cmd, data, doctor, listings, paper, plugins_cmd, report_cmd, run_cmd
+    from tradekit.cli import config_cmd, control_cmd, data, doctor, listings, paper, plugins_cmd, report_cmd, run_cmd, sync_cmd
 
     run_cmd.register(app)
     control_cmd.register(app)
@@ -44,6 +44,7 @@ def _register() -> None:
     report_cmd.register(app)
     plugins_cmd.register(app)
     doctor.register(app)
+    sync_cmd.register(app)
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(data.app, name="data")
     app.add_typer(paper.app, name="paper")

@@ -43,3 +43,31 @@ def order(
 
     broker_id = manual_order(workspace(), side, instrument, quantity, Decimal(stop) if stop else None)
     output.line(f"paper order {broker_id} placed")
+
+
+@app.command("fill")
+def fill(
+    order_id: Annotated[Optional[str], typer.Argument(help="A working order's broker id (PO...) to fill now.")] = None,
+    price: Annotated[Optional[str], typer.Option(help="Fill price for ORDER_ID (default: the quote at the venue's time).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Move the venue's market time to HH:MM, +MINUTES or an ISO time first; "
+                                                     "working orders the price path crossed fill on the way.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fills while tradekit is down: advance the venue's market time, and/or fill one working order."""
+    from tradekit.errors import ConfigError
+    from tradekit.services.paper import fill_while_down
+    from tradekit.services.setup import workspace
+
+    try:
+        level = Decimal(price) if price else None
+    except ArithmeticError:
+        raise ConfigError(f"--price: not a number: {price!r}") from None
+    fills = fill_while_down(workspace(), order_id, level, until)
+    if as_json:
+        output.print_json(fills)
+        return
+    for item in fills:
+        output.line(f"paper fill {item['fill_id']}: {item['side']} {item['quantity']} {item['instrument_id']} @ {item['price']} "
+                    f"at {item['ts']} (order {item['broker_order_id']}{', ' + item['tag'] if item['tag'] else ''})")
+    if not fills:
+        output.line("no fills")

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from tradekit.clock import Clock
 from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
+from tradekit.engine.reconcile import EXTERNAL_STRATEGY, BrokerView, SegmentFilter, reconcile
 from tradekit.engine.safe import call_strategy, guard
 from tradekit.faults import crashpoint
 from tradekit.errors import BrokerError, OrderRejected, TemporaryBrokerError
@@ -57,6 +58,8 @@ class EngineSettings:
     fresh: bool = False  # start the strategy's day over (only allowed without open positions)
     defer_durable: bool = False  # backtests: order steps join the batch too (a rerun rebuilds the store)
     extras: Mapping[str, Any] = field(default_factory=dict)
+    sync_minutes: float = 0  # reconcile with the broker at start and every N minutes of event time (0: only at start)
+    sync: Mapping[str, Any] = field(default_factory=dict)  # the [sync] config section (segment filter, tolerance)
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Engine:
         self._durable = False
         self._instruments = dict(feed.instruments())
         self.result = DayResult(day=session.day, resumed=False)
+        self._next_reconcile: datetime | None = None
+        self._held_outside: set[str] = set()  # held at the broker outside the [sync] filter: never entered
 
     # ---- logging and journalling ---------------------------------------
     def log(self, line: str, at: datetime | None = None) -> None:
@@ -143,6 +148,7 @@ class Engine:
         self.clock.sleep_until(now)
         self._state = dict(saved) if saved is not None else {}
         self._recover_orders()
+        self._reconcile(now, "at start")
         if self.risk is not None:
             self.risk.start(self, now)
         decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
@@ -207,6 +213,8 @@ class Engine:
     # ---- one step ------------------------------------------------------------
     def _step(self, now: datetime, candle_due: bool, monitor_due: bool) -> None:
         self._sync_broker(now)
+        if self._next_reconcile is not None and now >= self._next_reconcile:
+            self._reconcile(now, "periodic")
         subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, self._context(now), self._state)
         poll = getattr(self.feed, "poll", None)
         if poll is not None:
@@ -270,7 +278,7 @@ class Engine:
 
     def _enter(self, intent: Enter, now: datetime) -> list[Callable[[], None]]:
         position = self.book.position(self.account, intent.instrument_id)
-        if position.quantity != 0 or any(o.instrument_id == intent.instrument_id and o.is_open and o.order_type is not OrderType.STOP_MARKET
+        if position.quantity != 0 or intent.instrument_id in self._held_outside or any(o.instrument_id == intent.instrument_id and o.is_open and o.order_type is not OrderType.STOP_MARKET
                                          for o in self.book.working_orders(self.account)):
             self._record(SignalBlocked(ts=now, account=self.account, strategy=self.strategy.name, day=self.session.day,
                                        rule="ALREADY_HELD", reason=f"position or order in {intent.instrument_id} exists",
@@ -420,7 +428,7 @@ class Engine:
             if order is not None and fill.client_order_id != order.client_order_id:
                 fill = replace(fill, client_order_id=order.client_order_id)
             fill = replace(fill, account=self.account)
-            self._record(FillRecorded(ts=fill.ts, account=self.account, fill=fill, strategy=order.strategy if order else "",
+            self._record(FillRecorded(ts=fill.ts, account=self.account, fill=fill, strategy=order.strategy if order else EXTERNAL_STRATEGY,
                                       inferred=order is None), durable=True)
             self.result.fills += 1
             label = self._label(fill.instrument_id)
@@ -440,6 +448,41 @@ class Engine:
         if new:
             self._protect_and_resize(now)
             self._commit(force_durable=True)
+
+    def _reconcile(self, now: datetime, why: str) -> None:
+        """The broker is the source of truth: correct the book where its fills cannot explain the difference.
+
+        An unreachable broker is not fatal: trading carries on with the last
+        known book and the next period retries.
+        """
+        minutes = float(self.settings.sync_minutes or 0)
+        self._next_reconcile = now + timedelta(minutes=minutes) if minutes > 0 else None
+        try:
+            view = BrokerView(self.broker.position_reports(), self.broker.order_reports(), self.broker.fill_reports(None))
+        except BrokerError as error:
+            retry = f"; retrying in {minutes:g} min" if minutes > 0 else ""
+            self.log(f"reconcile {why}: broker unreachable, carrying on with the last known book ({error}){retry}", now)
+            return
+        sync = self.settings.sync
+        result = reconcile(self.book, self.account, view, now=now, broker=self.broker.name, source="run",
+                           segments=SegmentFilter.from_config(sync),
+                           price_tolerance=Decimal(str(sync.get("price_tolerance", "0.01"))))
+        self._held_outside = set(result.ignored)
+        pending = f", {len(result.pending_fills)} broker fill(s) pending" if result.pending_fills else ""
+        if result.in_sync:
+            if why == "at start":
+                self.log(f"reconcile {why} with {self.broker.name}: in sync, {sum(1 for d in result.differences if d.kind.value == 'matched')} position(s) matched{pending}", now)
+            return
+        for event in result.events:
+            self._record(event, durable=True)
+        self._commit(force_durable=True)
+        summary = result.summary()
+        self.log(f"reconcile {why} with {self.broker.name}: corrected (added {len(summary['added'])}, removed {len(summary['removed'])}, "
+                 f"updated {len(summary['updated'])}, unchanged {len(summary['unchanged'])}){pending}", now)
+        for difference in result.differences:
+            if difference.kind.value != "matched":
+                self.log(f"reconcile: {difference.kind.value} {difference.instrument_id}: tradekit {difference.book_quantity}, "
+                         f"broker {difference.broker_quantity} ({difference.detail})", now)
 
     def _sync_statuses(self, now: datetime) -> None:
         open_orders = [o for o in self.book.working_orders(self.account) if o.broker_order_id and o.status is not OrderStatus.SUBMITTED]

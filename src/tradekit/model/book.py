@@ -24,6 +24,7 @@ from tradekit.model.events import (
     OrderRejected,
     OrderSubmitted,
     PositionAdjusted,
+    ReconcileAudit,
     RiskStateSet,
     SignalBlocked,
     StrategyCheckpoint,
@@ -321,8 +322,14 @@ class Book:
         )
         if event.quantity == 0:
             self.open_trades.pop(key, None)
+        elif key in self.open_trades and event.strategy:  # adopted: the round trip belongs to the new strategy
+            trade = self.open_trades[key]
+            self.open_trades[key] = replace(trade, strategy=event.strategy, external=event.external)
         self.dirty.positions.add(key)
         self.dirty.accounts.add(event.account)
+
+    def _on_ReconcileAudit(self, event: ReconcileAudit) -> None:
+        """An audit row only: the journal (and the store's ``reconcile_audit`` view) keeps it."""
 
     def _on_RiskStateSet(self, event: RiskStateSet) -> None:
         key = (event.account, event.key)

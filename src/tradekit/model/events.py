@@ -146,6 +146,25 @@ class PositionAdjusted(Event):
 
 
 @dataclass(frozen=True)
+class ReconcileAudit(Event):
+    """The audit row of a reconciliation: what differed from the broker, what was changed, and why.
+
+    It changes no state by itself (the corrections are the ``PositionAdjusted``
+    / ``FillRecorded(inferred=True)`` / order events journalled with it); the
+    ``reconcile_audit`` view of the store lists these rows.
+    """
+
+    TYPE: ClassVar[str] = "ReconcileAudit"
+    source: str = ""  # sync | reconcile | run | adopt
+    broker: str = ""
+    kind: str = ""  # external | closed_outside | quantity | average_price | missed_fill | vanished_order | adopted ...
+    instrument_id: str = ""
+    before: str = ""
+    after: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class RiskStateSet(Event):
     """Risk and control state that must survive a restart (latches, pauses, day-start equity, entry attempts).
 
@@ -176,6 +195,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StrategyCheckpoint,
         SignalBlocked,
         PositionAdjusted,
+        ReconcileAudit,
         RiskStateSet,
     )
 }

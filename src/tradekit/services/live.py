@@ -68,7 +68,8 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         engine = Engine(
             store=store, book=book, broker=execution, feed=feed, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=True, opening_cash=opening,
-                                    fresh=options.fresh_day),
+                                    fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
+                                    sync=ws.config.section("sync")),
             log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
         try:

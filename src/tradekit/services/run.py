@@ -133,7 +133,8 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
             store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=False,
                                     opening_cash=Decimal(settings.capital), extras=extras,
-                                    fresh=options.fresh_day,
+                                    fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
+                                    sync=ws.config.section("sync"),
                                     defer_durable=bool(ws.config.get("engine.defer_durable", False))),
             log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )

@@ -132,7 +132,25 @@ CREATE TABLE risk_state (
 );
 """
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (("m001_initial", M001_INITIAL), ("m002_risk_state", M002_RISK_STATE))
+M003_RECONCILE_AUDIT = """
+CREATE VIEW reconcile_audit AS
+SELECT seq, ts, wall_ts, account,
+       payload->>'source' AS source,
+       payload->>'broker' AS broker,
+       payload->>'kind' AS kind,
+       payload->>'instrument_id' AS instrument_id,
+       payload->>'before' AS before,
+       payload->>'after' AS after,
+       payload->>'reason' AS reason
+FROM events WHERE type = 'ReconcileAudit';
+"""
+"""Audit rows of sync/reconcile: a view over the journal, so no projection code exists for it."""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("m001_initial", M001_INITIAL),
+    ("m002_risk_state", M002_RISK_STATE),
+    ("m003_reconcile_audit", M003_RECONCILE_AUDIT),
+)
 """(name, SQL) in the order they apply. Append only; never edit a released migration."""
 
 PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks", "risk_state")

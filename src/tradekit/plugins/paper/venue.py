@@ -189,6 +189,24 @@ class PaperVenue:
         with self._session() as state:
             return self._accept(state, order)
 
+    def fill_working(self, broker_order_id: str, price: Decimal | None = None) -> None:
+        """Fill a working order now, at ``price`` or the current quote: a fill that happened while tradekit was down."""
+        with self._session() as state:
+            record = state["orders"].get(broker_order_id)
+            if record is None:
+                raise OrderRejected(f"unknown order {broker_order_id}")
+            if record["status"] not in OPEN:
+                raise OrderRejected(f"order {broker_order_id} is {record['status']}, cannot fill")
+            now = self._clock.now()
+            if price is None:
+                quote = self._quotes.quote(record["instrument_id"], now)
+                if quote is None:
+                    raise OrderRejected(f"no price for {record['instrument_id']} at {now.isoformat()}; give one")
+                level = quote.last
+            else:
+                level = float(self._check_tick(self._instrument(record["instrument_id"]), price))
+            self._execute(state, record, now, level, market=False)
+
     def cancel_order(self, broker_order_id: str) -> None:
         with self._session() as state:
             record = state["orders"].get(broker_order_id)
@@ -299,6 +317,7 @@ class PaperVenue:
             "reason": "",
             "created": now.isoformat(),
             "updated": now.isoformat(),
+            "scanned": now.isoformat(),
         }
         state["orders"][broker_id] = record
         try:
@@ -327,18 +346,23 @@ class PaperVenue:
             state["watermark"] = now.isoformat()
             return True
         start = datetime.fromisoformat(previous)
-        if now <= start:
-            return False  # the venue's time never runs backwards (a restarted engine may replay older steps)
-        state["watermark"] = now.isoformat()
+        if now > start:
+            state["watermark"] = now.isoformat()
         changed = False
         for record in list(state["orders"].values()):
             if record["status"] in OPEN and record["order_type"] != "MARKET":
-                since = max(start, datetime.fromisoformat(record["created"]))  # never before the order existed
+                # each order's own scan mark: never before the order existed, never twice over the same bars
+                # (an order placed by an engine replaying behind the venue is still checked from its creation)
+                scanned = record.get("scanned")
+                since = datetime.fromisoformat(scanned) if scanned else max(start, datetime.fromisoformat(record["created"]))
+                if now <= since:
+                    continue  # the venue's time never runs backwards (a restarted engine may replay older steps)
                 try:
                     changed |= self._try_fill(state, record, now, start=since)
                 except OrderRejected:
                     changed = True  # the record is marked REJECTED with its reason
-        return changed  # a moved watermark alone need not be saved: re-scanning the same path gives the same fills
+                record["scanned"] = now.isoformat()
+        return changed  # a moved scan mark alone need not be saved: re-scanning the same path gives the same fills
 
     def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
                   start: datetime | None = None, immediate: bool = False) -> bool:
