@@ -119,7 +119,7 @@ def test_config_set_keeps_comments_and_validates(home: Path) -> None:
     original = path.read_text()
     set_value(home, "paper.capital", "250000")
     text = path.read_text()
-    assert "# tradekit configuration." in text and "# the paper venue's account name" in text
+    assert "# tradekit configuration." in text and "# the paper venue's account (paper:<account>)" in text
     assert "capital = 250000" in text
     assert load_config(home, env={}).get("paper.capital") == 250000
     assert len(text.splitlines()) == len(original.splitlines())
