@@ -124,10 +124,21 @@ class PaperVenue:
             except OrderRejected:
                 self._save()  # a rejected order is on the venue's books too
                 raise
-            if write or changed:
+            if write or changed or self._watermark_stale():
                 self._save()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _watermark_stale(self) -> bool:
+        """Persist the venue's market time at least once a market minute, so a manual order or a report
+        made between runs is priced at (nearly) the time the venue reached, at a bounded number of fsyncs."""
+        current = self._state.get("watermark")
+        if current is None:
+            return False
+        saved = getattr(self, "_saved_watermark", None)
+        if saved is None or saved > current:
+            return True
+        return (datetime.fromisoformat(current) - datetime.fromisoformat(saved)).total_seconds() >= 60
 
     def _load(self) -> None:
         try:
@@ -157,8 +168,10 @@ class PaperVenue:
         crashpoint("venue_after_save")
         stat = self.state_path.stat()
         self._stamp = (stat.st_mtime_ns, stat.st_size)
+        self._saved_watermark = self._state.get("watermark")
 
     # ---- Broker port ---------------------------------------------------
+
     def connect(self) -> None:
         with self._session():
             pass
