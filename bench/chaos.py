@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from tradekit.testing.market import example_config, random_walk, session_bars, write_day
 from tradekit.testing.outcome import store_outcome, venue_outcome
+from tradekit.testing.process import run_tradekit
 
 DONE = "every NSE day in the data has been traded"
 MANUAL = "NSE:HANDCO"
@@ -78,14 +77,7 @@ class Summary:
         return {**{k: v for k, v in self.__dict__.items()}, "ok": self.ok}
 
 
-def tradekit(home: Path, *args: str, crash_at: int | None = None, count_file: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKIT")}
-    env["TRADEKIT_HOME"] = str(home)
-    if crash_at is not None:
-        env["TRADEKIT_CRASH_AT"] = str(crash_at)
-    if count_file is not None:
-        env["TRADEKIT_CRASHPOINTS_FILE"] = str(count_file)
-    return subprocess.run([sys.executable, "-m", "tradekit", *args], env=env, capture_output=True, text=True, timeout=300)
+tradekit = run_tradekit  # the shared child-process runner (tradekit.testing.process)
 
 
 def run_in_process(home: Path) -> str:
@@ -251,7 +243,7 @@ def _money(value: Any) -> Decimal:
 
 def _compare(reference: Path, crashed: Path, summary: Summary) -> None:
     expected, got = store_outcome(reference), store_outcome(crashed)
-    venue_expected, venue_got = venue_outcome(reference), venue_outcome(crashed)
+    venue_got = venue_outcome(crashed)
     state = json.loads((crashed / "paper" / "default.json").read_text())
     manual = [f for f in state["fills"] if not f["tag"]]
     # the strategy's trades are the uninterrupted run's

@@ -17,18 +17,12 @@ from pathlib import Path
 
 from tradekit.testing.market import example_config
 from tradekit.testing.outcome import store_outcome, venue_outcome
+from tradekit.testing.process import run_tradekit
 
 DONE = "every NSE day in the data has been traded"
 
 
-def tradekit(home: Path, *args: str, crash_at: int | None = None, count_file: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKIT")}
-    env["TRADEKIT_HOME"] = str(home)
-    if crash_at is not None:
-        env["TRADEKIT_CRASH_AT"] = str(crash_at)
-    if count_file is not None:
-        env["TRADEKIT_CRASHPOINTS_FILE"] = str(count_file)
-    return subprocess.run([sys.executable, "-m", "tradekit", *args], env=env, capture_output=True, text=True, timeout=120)
+tradekit = run_tradekit  # the shared child-process runner (tradekit.testing.process)
 
 
 def run_to_the_end(home: Path, limit: int = 12) -> list[str]:
