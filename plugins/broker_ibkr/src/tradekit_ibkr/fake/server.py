@@ -9,6 +9,7 @@ instead of sleeping.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 import socket
 import threading
 from collections.abc import Callable
@@ -33,7 +34,7 @@ class Session:
     closed: bool = False
 
 
-class TwsServer:
+class TwsServer(ABC):
     """Accepts API clients on 127.0.0.1 and hands their requests to ``_dispatch``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -52,12 +53,13 @@ class TwsServer:
     def address(self) -> tuple[str, int]:
         return self.host, self.port
 
+    @abstractmethod
     def _hello(self) -> list[object]:
         """The handshake answer: server version and connection time."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _dispatch(self, session: Session, fields: list[str]) -> None:
-        raise NotImplementedError
+        """Answer one request message (the gateway's behaviour lives in the subclass)."""
 
     def start(self) -> Self:
         """Listen (port 0 picks a free port; ``restart`` reuses the same one)."""
