@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tradekit.calendars import holiday_name, session as exchange_session, timezone_of
-from tradekit.clock import Clock, LiveClock
+from tradekit.clock import Clock, session_clock
 from tradekit.engine.loop import Engine, EngineSettings
 from tradekit.plugins.broker_feed import BrokerFeed
 from tradekit.plugins.paper import paper_settings
@@ -28,7 +28,7 @@ from tradekit.services.setup import Workspace
 
 def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None], *,
                 clock: Clock | None = None) -> RunOutcome:
-    clock = clock or LiveClock()
+    clock = clock or session_clock()
     market = strategy.market
     local_today = clock.now().astimezone(ZoneInfo(timezone_of(market))).date()
     session = exchange_session(market, local_today)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradekit.clock import LiveClock
+from tradekit.clock import session_clock
 from tradekit.engine.orders import OrderFactory
 from tradekit.engine.reconcile import (
     EXTERNAL_STRATEGY,
@@ -75,7 +75,7 @@ def open_broker(ws: Workspace, name: str, log: Callable[[str], None] = lambda li
         venue = open_venue(ws)
         return venue, venue._clock  # noqa: SLF001 - the venue's clock is its market time
     registration = ws.plugins.broker(name)
-    clock = LiveClock()
+    clock = session_clock()
     context = BrokerContext(name=name, settings=ws.config.section("brokers", name), home=ws.home, clock=clock,
                             env=dict(os.environ), live=False, log=log)
     broker = registration.factory(context)
