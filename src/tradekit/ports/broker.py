@@ -72,3 +72,9 @@ class Broker(Protocol):
         self, instrument_id: InstrumentId, start: datetime, end: datetime, interval_seconds: int
     ) -> list[Candle]:
         """Candles in [start, end), with open interest where the broker has it."""
+
+# Optional, looked up with getattr by live sessions (services/live.py):
+#   market_feed(market: str, poll_seconds: int) -> Feed
+#       the broker's own market-data feed for `run` (e.g. IBKR's real-time
+#       bars); without it the session builds candles from polled quotes
+#       (tradekit.plugins.broker_feed.BrokerFeed).

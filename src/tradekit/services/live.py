@@ -38,7 +38,9 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
                             clock=clock, env=dict(os.environ), live=options.live, log=log)
     broker = ws.plugins.broker(options.broker).factory(context)
     broker.connect()  # an expired token stops here with the login command in the message
-    feed = BrokerFeed(broker, market, poll_seconds=int(ws.config.get("engine.live_poll_seconds", 5)))
+    poll_seconds = int(ws.config.get("engine.live_poll_seconds", 5))
+    own_feed = getattr(broker, "market_feed", None)  # a broker may bring its own feed (ports/broker.py)
+    feed = own_feed(market, poll_seconds) if own_feed is not None else BrokerFeed(broker, market, poll_seconds=poll_seconds)
     settings = paper_settings(ws.config.section("paper"), market)
     if options.live:
         execution: Any = broker
