@@ -191,6 +191,64 @@ class SmaCross:
 
         return Decision(state=state)
 
+
+class SmaCrossWake(SmaCross):
+    """The same rule, vectorised the way tradekit strategies may (``wake_times``): one numpy pass per day
+    finds the bars where the fast average crosses the slow one; the engine steps only there and the
+    strategy decides with the position the engine's book holds, exactly as the bar-by-bar version."""
+
+    name = "bench-sma-wake"
+
+    def __init__(self, instrument_id: str) -> None:
+        super().__init__(instrument_id)
+        self.carry = np.zeros(0, dtype=np.int64)  # the last 29 closes of the days before
+        self.signals: dict[int, bool] = {}  # candle close (ns) -> True: cross up, False: cross down
+
+    def wake_times(self, context: Any, day: Any) -> list[datetime]:
+        from tradekit.plugins.replay import from_ns
+
+        series = day.series[self.iid]
+        closes = np.concatenate([self.carry, np.round(series.close * UNIT).astype(np.int64)])
+        carried = len(self.carry)
+        self.carry = closes[-29:]
+        sums = np.concatenate([[0], np.cumsum(closes)])
+        ends = np.arange(len(closes)) + 1  # window ends (exclusive) of each bar
+        full = ends >= 30
+        s30 = sums[ends[full]] - sums[ends[full] - 30]
+        s10 = sums[ends[full]] - sums[ends[full] - 10]
+        above = 3 * s10 > s30
+        bar = np.nonzero(full)[0]  # index of each bar in `closes`
+        before = np.concatenate([[self.above_before if self.above_before is not None else above[0]], above[:-1]])
+        known = np.ones(len(above), dtype=bool)
+        if self.above_before is None:
+            known[0] = False
+        crosses = known & (above != before)
+        if len(above):
+            self.above_before = bool(above[-1])
+        today = bar[crosses] - carried
+        keep = today >= 0
+        moments = series.ts[today[keep]] + 60_000_000_000
+        self.signals = dict(zip(moments.tolist(), above[crosses][keep].tolist()))
+        return [from_ns(m) for m in moments.tolist()]
+
+    def on_candles(self, context: Any, candles: Any, state: Any) -> Any:
+        from tradekit.model.intents import Enter, Exit
+        from tradekit.model.orders import Side
+        from tradekit.plugins.replay import to_ns
+        from tradekit.ports.strategy import Decision
+
+        up = self.signals.get(to_ns(context.now))
+        candle = candles.get(self.iid)
+        if up is None or candle is None:
+            return Decision(state=state)
+        long = self.iid in context.positions
+        if up and not long:
+            self.entries += 1
+            return Decision(state={"long": True}, intents=(Enter(self.iid, Side.BUY, 1, signal_price=candle.close),))
+        if not up and long:
+            return Decision(state={"long": False}, intents=(Exit(self.iid, "CROSS_DOWN", signal_price=candle.close),))
+        return Decision(state=state)
+
     def on_fill(self, context: Any, fill: Any, order: Any, state: Any) -> Any:
         from tradekit.ports.strategy import Decision
 
@@ -206,7 +264,17 @@ def trading_days(first: date, count: int) -> list[date]:
     return days
 
 
-def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date) -> dict[str, Any]:
+class DayQuotes:
+    """The paper venue's quote source across days: the current day's replay market."""
+
+    def __init__(self) -> None:
+        self.current: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)
+
+
+def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wake: bool = True) -> dict[str, Any]:
     from tradekit.clock import SimClock
     from tradekit.data.loader import MarketDay, Series
     from tradekit.engine.loop import Engine, EngineSettings
@@ -219,7 +287,7 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date) -> di
 
     instrument = Instrument(symbol=SYMBOL, exchange="NYSE", kind=InstrumentKind.EQUITY, currency="USD",
                             tick_size=Decimal("0.0001"))
-    strategy = SmaCross(instrument.id)
+    strategy = SmaCrossWake(instrument.id) if wake else SmaCross(instrument.id)
     days = trading_days(first_day, (count + BARS_PER_DAY - 1) // BARS_PER_DAY)
     home = Path(tempfile.mkdtemp(prefix="tradekit-bench-sma-"))
     store = DuckDBStore(home / "tradekit.duckdb", batch_size=100_000)
@@ -229,6 +297,11 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date) -> di
     started = time.perf_counter()
     cpu_started = time.process_time()
     steps = 0
+    quotes = DayQuotes()
+    clock = SimClock(datetime.combine(days[0], datetime.min.time(), NY))
+    venue = PaperVenue(home / "paper" / "bench.json",
+                       PaperSettings(account="bench", capital=Decimal(10_000_000), currency="USD", costs=CostModel()),
+                       quotes, clock, persist="close")  # one account across the run, written at the end
     try:
         for number, day in enumerate(days):
             lo, hi = number * BARS_PER_DAY, min(count, (number + 1) * BARS_PER_DAY)
@@ -242,26 +315,26 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date) -> di
             market_day = MarketDay(market="NYSE", day=day, timezone="America/New_York", bar_seconds=60, path=None,
                                    manifest={}, series={instrument.id: series}, issues=(), scanner=None)
             replay = ReplayMarket(market_day)
-            clock = SimClock(open_)
-            venue = PaperVenue(home / "paper" / "bench.json",
-                               PaperSettings(account="bench", capital=Decimal(10_000_000), currency="USD", costs=CostModel()),
-                               replay, clock)
-            venue.connect()
+            quotes.current = replay
+            clock.sleep_until(open_)
+            if number == 0:
+                venue.connect()
             engine = Engine(store=store, book=book, broker=venue, feed=replay, strategy=strategy, clock=clock,
                             session=session, settings=EngineSettings(account="paper:bench", store_id=store.store_id,
                                                                      opening_cash=Decimal(10_000_000), defer_durable=True))
             engine.run()
-            store.flush(book)
             steps += hi - lo
             done = hi
             if number % 50 == 0:
                 note(f"tradekit: {done} bars, {done / (time.perf_counter() - started):,.0f} bars/s")
+        store.flush(book)  # the batch (and the journal of the whole run) into DuckDB
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         trades = book.trade_count.get("paper:bench", 0)
         open_now = 1 if book.open_positions("paper:bench") else 0
         events = store.event_count()
     finally:
+        venue.close()
         store.close()
     return {"bars": done, "seconds": seconds, "bars_per_s": done / seconds, "cpu_s": cpu, "bars_per_cpu_s": done / cpu, "trades": trades + open_now,
             "entries_decided": strategy.entries, "journal_events": events, "store": str(home)}
@@ -270,7 +343,8 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=1_000_000)
-    parser.add_argument("--tradekit-bars", type=int, default=100_000, help="bars through the engine (it is the slow one)")
+    parser.add_argument("--tradekit-bars", type=int, default=None, help="bars through the engine (default: all)")
+    parser.add_argument("--bar-by-bar", action="store_true", help="tradekit steps every bar (no wake_times): the slow path")
     parser.add_argument("--skip-backtrader", action="store_true")
     args = parser.parse_args()
     bars = make_bars(args.bars)
@@ -290,8 +364,9 @@ def main() -> None:
         results["backtrader"] = {**peer, "seconds": seconds, "bars_per_s": args.bars / seconds, "bars_per_cpu_s": args.bars / cpu}
         note(f"backtrader: {args.bars / seconds:,.0f} bars/s, {peer['trades']} trades")
 
-    count = min(args.tradekit_bars, args.bars)
-    engine = run_tradekit(bars, count, date(2000, 1, 3))
+    count = min(args.tradekit_bars or args.bars, args.bars)
+    engine = run_tradekit(bars, count, date(2000, 1, 3), wake=not args.bar_by_bar)
+    engine["mode"] = "bar by bar" if args.bar_by_bar else "wake_times (vectorised signal pass, engine steps at crosses)"
     results["tradekit"] = engine
     prefix = plain if count == args.bars else plain_loop(close_units[:count], open_units[:count])
     results["tradekit"]["plain_loop_trades_same_bars"] = prefix["trades"]

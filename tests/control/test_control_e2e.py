@@ -63,6 +63,7 @@ def test_close_pause_resume_flatten_on_a_running_engine(isolated_home: Path, ris
 
         assert "resumed through the running engine" in cli("resume", "example")
         engine.wait_for("fill BUY 50 TESTCO")
+        client.call("pace", seconds=2)  # slow the replay while the next commands start (a loaded machine must not reach 15:00 first)
 
         second = tradekit(home, "run", "--strategy", "example")
         assert second.returncode == 4 and f"pid {engine.pid}" in second.stderr

@@ -57,7 +57,7 @@ class EngineSettings:
     live: bool = False  # live and real-time runs commit every step
     opening_cash: Decimal | None = None  # day 1 capital when the account is new
     fresh: bool = False  # start the strategy's day over (only allowed without open positions)
-    defer_durable: bool = False  # backtests: order steps join the batch too (a rerun rebuilds the store)
+    defer_durable: bool = False  # backtests: order steps join the batch too (a rerun rebuilds the store); no reconcile at start
     extras: Mapping[str, Any] = field(default_factory=dict)
     sync_minutes: float = 0  # reconcile with the broker at start and every N minutes of event time (0: only at start)
     sync: Mapping[str, Any] = field(default_factory=dict)  # the [sync] config section (segment filter, tolerance)
@@ -120,6 +120,8 @@ class Engine:
         self._held_outside: set[str] = set()  # held at the broker outside the [sync] filter: never entered
         self._subscription: Any = None  # the strategy's last answer, for the streamed exit monitor
         self._stream: QuoteStream | None = None
+        self._fill_cursor = 0  # with a venue offering fills_after: fills already read
+        self._later_fills: list[Fill] = []  # read, but stamped after the step that read them
         self._stepped_to = session.open  # event time of the last step: streamed ticks never decide before it
 
     # ---- logging and journalling ---------------------------------------
@@ -157,7 +159,8 @@ class Engine:
         self.clock.sleep_until(now)
         self._state = dict(saved) if saved is not None else {}
         self._recover_orders()
-        self._reconcile(now, "at start")
+        if not self.settings.defer_durable:  # a backtest's venue is its own: nothing else trades in it
+            self._reconcile(now, "at start")
         if self.risk is not None:
             self.risk.start(self, now)
         decision = call_strategy(self.strategy.name, "start", self.strategy.start, self._context(now), saved)
@@ -254,8 +257,14 @@ class Engine:
         moments: dict[datetime, list[bool]] = {}
         open_, close = self.session.open, self.session.close
         total = int((close - open_).total_seconds())
-        for offset in range(candle, total + 1, candle):
-            moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[0] = True
+        wake = self._wake_times(context)
+        if wake is not None:  # the strategy named the only candle closes where it can decide anything today
+            for moment in wake:
+                if open_ < moment <= close:
+                    moments.setdefault(moment, [False, False])[0] = True
+        else:
+            for offset in range(candle, total + 1, candle):
+                moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[0] = True
         if monitor:
             for offset in range(monitor, total + 1, monitor):
                 moments.setdefault(open_ + timedelta(seconds=offset), [False, False])[1] = True
@@ -264,6 +273,16 @@ class Engine:
             for offset in range(0, total + 1, poll):
                 moments.setdefault(open_ + timedelta(seconds=offset), [False, False])
         return [(m, flags[0], flags[1]) for m, flags in sorted(moments.items()) if m > after]
+
+    def _wake_times(self, context: StrategyContext) -> list[datetime] | None:
+        """Replays only: a strategy with ``wake_times`` computes from the day's arrays (one vectorised pass)
+        the candle closes worth a step; every other candle is skipped. None: every candle."""
+        hook = getattr(self.strategy, "wake_times", None)
+        day = getattr(self.feed, "day", None)  # the replay market's MarketDay; live feeds have none
+        if hook is None or day is None or getattr(day, "series", None) is None:
+            return None
+        wake = guard(self.strategy.name, "wake_times", hook, context, day)
+        return None if wake is None else sorted(wake)
 
     # ---- one step ------------------------------------------------------------
     def _step(self, now: datetime, candle_due: bool, monitor_due: bool) -> None:
@@ -474,14 +493,17 @@ class Engine:
     def _sync_broker(self, now: datetime) -> None:
         """Apply fills (event time <= now) and status changes the broker reports."""
         try:
-            fills = self.broker.fill_reports(None)
+            fills = self._fetch_fills()
         except TemporaryBrokerError as error:
             self.log(f"broker unreachable, carrying on with the last known book ({error})", now)
             return
+        later = [f for f in fills if f.ts > now]  # the venue is ahead of this step (a resumed replay): kept for later
         new = [f for f in fills if (self.account, f.fill_id) not in self.book.fill_ids and f.ts <= now]
+        self._later_fills = [f for f in later if (self.account, f.fill_id) not in self.book.fill_ids]
         new.sort(key=lambda f: (f.ts, f.fill_id))
         trades_before = self.book.trade_count.get(self.account, 0)
-        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id} if new else {}
+        untagged = any(f.client_order_id not in self.book.orders for f in new)  # a fill without a known tag: by broker id
+        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id} if untagged else {}
         dispatched: list[tuple[Fill, Order]] = []
         for fill in new:
             order = self.book.orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")
@@ -508,6 +530,14 @@ class Engine:
         if new:
             self._protect_and_resize(now)
             self._commit(force_durable=True)
+
+    def _fetch_fills(self) -> list[Fill]:
+        """The broker's fills this step must consider: only the new ones where the venue keeps a cursor."""
+        fills_after = getattr(self.broker, "fills_after", None)
+        if fills_after is None:
+            return self.broker.fill_reports(None)
+        fresh, self._fill_cursor = fills_after(self._fill_cursor)
+        return self._later_fills + fresh if self._later_fills else fresh
 
     def _reconcile(self, now: datetime, why: str) -> None:
         """The broker is the source of truth: correct the book where its fills cannot explain the difference.
@@ -589,6 +619,8 @@ class Engine:
 
     def _entry_order(self, instrument_id: str, opened_at: datetime | None) -> Order | None:
         """The entry order of the current position, if it asked for a protective stop and none was placed since."""
+        if not self.book.asked_for_stop(self.account, instrument_id):
+            return None
         candidates = [o for o in self.book.orders.values() if o.account == self.account and o.instrument_id == instrument_id]
         candidates.sort(key=lambda o: o.client_order_id)
         entry = None

@@ -73,17 +73,12 @@ def working_stop(book: Book, account: str, instrument_id: str) -> Order | None:
         order = book.orders.get(trade.stop_order_id)
         if order is not None and order.is_open:
             return order
-    for order in book.orders.values():
-        if (
-            order.account == account
-            and order.instrument_id == instrument_id
-            and order.is_open
-            and order.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
-        ):
+    for order in book.working_orders(account):
+        if order.instrument_id == instrument_id and order.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
             return order
     return None
 
 
 def pending_orders(book: Book, account: str) -> list[Order]:
     """Orders journalled but never acknowledged: the crash may have come before or after sending."""
-    return [o for o in book.orders.values() if o.account == account and o.status is OrderStatus.SUBMITTED]
+    return [o for o in book.working_orders(account) if o.status is OrderStatus.SUBMITTED]

@@ -104,6 +104,8 @@ class Book:
     last_fill_ts: dict[str, datetime] = field(default_factory=dict)
     risk: dict[tuple[str, str], RiskRecord] = field(default_factory=dict)
     dirty: Dirty = field(default_factory=Dirty)
+    _open: dict[str, None] = field(default_factory=dict, repr=False, compare=False)  # working orders, in submission order
+    _protected: set[PositionKey] = field(default_factory=set, repr=False, compare=False)  # has an order asking for a stop
 
     # ---- queries -------------------------------------------------------
     def position(self, account: str, instrument_id: str) -> Position:
@@ -115,7 +117,24 @@ class Book:
         ]
 
     def working_orders(self, account: str | None = None) -> list[Order]:
-        return [o for o in self.orders.values() if o.is_open and (account is None or o.account == account)]
+        """Open orders (an index: a long-lived account holds many thousands of finished ones)."""
+        orders = self.orders
+        return [o for o in (orders[k] for k in self._open) if account is None or o.account == account]
+
+    def reindex(self) -> None:
+        """Rebuild the open-order index after ``orders`` was filled directly (a load from the store)."""
+        self._open = {k: None for k, o in self.orders.items() if o.is_open}
+        self._protected = {(o.account, o.instrument_id) for o in self.orders.values() if o.protective_stop is not None}
+
+    def asked_for_stop(self, account: str, instrument_id: str) -> bool:
+        """Whether any order in this instrument ever asked for a protective stop (most never do: a cheap check first)."""
+        return (account, instrument_id) in self._protected
+
+    def _index(self, order: Order) -> None:
+        if order.is_open:
+            self._open[order.client_order_id] = None
+        else:
+            self._open.pop(order.client_order_id, None)
 
     def order_by_broker_id(self, broker_order_id: str) -> Order | None:
         for order in self.orders.values():
@@ -160,6 +179,9 @@ class Book:
     def _on_OrderSubmitted(self, event: OrderSubmitted) -> None:
         order = event.order
         self.orders[order.client_order_id] = order
+        self._index(order)
+        if order.protective_stop is not None:
+            self._protected.add((order.account, order.instrument_id))
         self.order_count[order.account] = self.order_count.get(order.account, 0) + 1
         self.dirty.orders.add(order.client_order_id)
         if order.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
@@ -171,6 +193,7 @@ class Book:
 
     def _set_order(self, order: Order) -> None:
         self.orders[order.client_order_id] = order
+        self._index(order)
         self.dirty.orders.add(order.client_order_id)
 
     def _on_OrderAccepted(self, event: OrderAccepted) -> None:

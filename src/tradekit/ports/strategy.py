@@ -94,3 +94,10 @@ class Strategy(Protocol):
 
     def on_fill(self, context: StrategyContext, fill: Fill, order: Order, state: State) -> Decision:
         """One of the strategy's orders filled (partly or wholly)."""
+
+    # Optional (looked up with getattr), replays and backtests only:
+    #   wake_times(context, day: tradekit.data.MarketDay) -> Iterable[datetime] | None
+    #       the candle closes at which on_candles can decide anything today, from one vectorised
+    #       pass over the day's arrays (day.series[instrument_id].close, ...); the engine steps only
+    #       there (plus exit-monitor ticks). None: every candle. A strategy whose decisions depend on
+    #       each candle in turn must not define it (docs/plugin-authors.md).

@@ -366,6 +366,7 @@ class DuckDBStore:
             book.risk[(account, key)] = RiskRecord(account, key, day, None if value is None else json.loads(value), reason or "", ts)
         for account, fill_id in c.execute("SELECT account, fill_id FROM fills").fetchall():
             book.fill_ids.add((account, fill_id))
+        book.reindex()
         book.take_dirty()
         return book
 
@@ -443,9 +444,23 @@ def _marks(count: int) -> str:
 INSERT_CHUNK = 256  # rows per statement: DuckDB's cost is per statement far more than per row
 
 
+BULK_ROWS = 1024  # from here on, rows go in as one Arrow table (a backtest's batch): one scan instead of many statements
+
+
 def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Sequence[Any]]) -> None:
-    """``head VALUES (...), (...), ...``: one statement per chunk instead of ``executemany``'s one per row."""
+    """``head VALUES (...), (...), ...``: one statement per chunk instead of ``executemany``'s one per row;
+    a large batch as one Arrow table (DuckDB casts each column to the table's type, Decimals stay exact)."""
     if not rows:
+        return
+    if len(rows) >= BULK_ROWS:
+        import pyarrow as pa
+
+        table = pa.table({f"c{i}": pa.array([row[i] for row in rows]) for i in range(len(rows[0]))})
+        connection.register("_tradekit_rows", table)
+        try:
+            connection.execute(f"{head} SELECT * FROM _tradekit_rows")
+        finally:
+            connection.unregister("_tradekit_rows")
         return
     width = len(rows[0])
     group = f"({_marks(width)})"

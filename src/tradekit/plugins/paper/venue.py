@@ -78,16 +78,31 @@ class PaperSettings:
 
 
 class PaperVenue:
-    """Implements the Broker port over a ``QuoteSource``."""
+    """Implements the Broker port over a ``QuoteSource``.
+
+    ``persist="always"`` (runs): every change is written (fsync, atomic
+    rename) before the call returns, and other processes' changes are read
+    back, as a broker's own books would be. ``persist="close"`` (backtests,
+    whose store is rebuilt by any rerun anyway): the account lives in memory
+    and is written once by ``close()`` (or ``save()``).
+    """
 
     name = "paper"
 
-    def __init__(self, state_path: Path, settings: PaperSettings, quotes: QuoteSource, clock: Clock) -> None:
+    def __init__(self, state_path: Path, settings: PaperSettings, quotes: QuoteSource, clock: Clock, *,
+                 persist: str = "always") -> None:
+        if persist not in ("always", "close"):
+            raise ValueError(f"paper venue: persist must be 'always' or 'close', not {persist!r}")
         self.state_path = Path(state_path)
         self.settings = settings
         self.account = f"paper:{settings.account}"
         self._quotes = quotes
         self._clock = clock
+        self._persist_always = persist == "always"
+        self._unsaved = False
+        self._working: dict[str, None] = {}  # broker ids of open limit/stop orders (what _advance must scan)
+        self._tags: set[str] = set()
+        self._indexed: int = 0  # id() of the state dict the two indexes describe
         self._state: dict[str, Any] = {}
         self._stamp: tuple[int, int] | None = None
         self._parsed_fills: list[Fill] = []  # Fill objects for state["fills"][:n]; fills are append-only
@@ -115,6 +130,13 @@ class PaperVenue:
         if handle is None:  # opened once and kept: the lock is the flock, not the open file
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             handle = self._lock_handle = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        if not self._persist_always and self._state:
+            changed = self._advance(self._clock.now())  # in memory: loaded once, written by close()
+            try:
+                yield self._state
+            finally:
+                self._unsaved |= write or changed
+            return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             self._load()
@@ -128,6 +150,15 @@ class PaperVenue:
                 self._save()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _reindex(self) -> None:
+        state = self._state
+        if self._indexed == id(state):
+            return
+        orders = state.get("orders", {})
+        self._working = {k: None for k, r in orders.items() if r["status"] in OPEN and r["order_type"] != "MARKET"}
+        self._tags = {r["tag"] for r in orders.values() if r.get("tag")}
+        self._indexed = id(state)
 
     def _watermark_stale(self) -> bool:
         """Persist the venue's market time at least once a market minute, so a manual order or a report
@@ -176,7 +207,14 @@ class PaperVenue:
         with self._session():
             pass
 
+    def save(self) -> None:
+        """Write the in-memory account now (``persist="close"``); a no-op when nothing changed."""
+        if self._unsaved and self._state:
+            self._save()
+            self._unsaved = False
+
     def close(self) -> None:
+        self.save()
         if self._lock_handle is not None:
             os.close(self._lock_handle)
             self._lock_handle = None
@@ -188,7 +226,8 @@ class PaperVenue:
 
     def submit_order(self, order: Order) -> str:
         with self._session() as state:
-            if order.client_order_id and any(o.get("tag") == order.client_order_id for o in state["orders"].values()):
+            self._reindex()
+            if order.client_order_id and order.client_order_id in self._tags:
                 raise OrderRejected(f"duplicate client tag {order.client_order_id}")
             return self._accept(state, order)
 
@@ -251,15 +290,30 @@ class PaperVenue:
         with self._session(write=False) as state:
             return [_order_report(r) for r in state["orders"].values()]
 
+    def _parse_fills(self, state: dict[str, Any]) -> list[Fill]:
+        records = state["fills"]
+        if self._parsed_from != id(records) or len(self._parsed_fills) > len(records):
+            self._parsed_fills, self._parsed_from = [], id(records)  # reloaded from disk: parse afresh
+        parsed = self._parsed_fills
+        parsed.extend(_fill(self.account, f) for f in records[len(parsed):])
+        return parsed
+
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
         with self._session(write=False) as state:
-            records = state["fills"]
-            if self._parsed_from != id(records) or len(self._parsed_fills) > len(records):
-                self._parsed_fills, self._parsed_from = [], id(records)  # reloaded from disk: parse afresh
-            parsed = self._parsed_fills
-            parsed.extend(_fill(self.account, f) for f in records[len(parsed):])
-            fills = list(parsed)
+            fills = list(self._parse_fills(state))
         return [f for f in fills if since is None or f.ts >= since]
+
+    def fills_after(self, cursor: int) -> tuple[list[Fill], int]:
+        """Fills appended since ``cursor`` (a count this method returned before; 0: all), and the new cursor.
+
+        The venue's fills are append-only, so an engine asking every step reads
+        each fill once instead of the whole account every time.
+        """
+        with self._session(write=False) as state:
+            parsed = self._parse_fills(state)
+            if cursor > len(parsed):
+                cursor = 0  # the account was replaced on disk: start over (the engine skips fills it has)
+            return parsed[cursor:], len(parsed)
 
     def position_reports(self) -> list[PositionReport]:
         with self._session(write=False) as state:
@@ -333,6 +387,9 @@ class PaperVenue:
             "scanned": now.isoformat(),
         }
         state["orders"][broker_id] = record
+        self._reindex()
+        if record["tag"]:
+            self._tags.add(record["tag"])
         try:
             instrument = self._instrument(order.instrument_id)
             if not instrument.tradable:
@@ -345,6 +402,8 @@ class PaperVenue:
                 if price is not None:
                     self._check_tick(instrument, price)
             self._try_fill(state, record, now, immediate=True)
+            if record["status"] in OPEN and record["order_type"] != "MARKET":
+                self._working[broker_id] = None
         except OrderRejected as error:
             record["status"] = "REJECTED"
             record["reason"] = str(error)
@@ -362,19 +421,24 @@ class PaperVenue:
         if now > start:
             state["watermark"] = now.isoformat()
         changed = False
-        for record in list(state["orders"].values()):
-            if record["status"] in OPEN and record["order_type"] != "MARKET":
-                # each order's own scan mark: never before the order existed, never twice over the same bars
-                # (an order placed by an engine replaying behind the venue is still checked from its creation)
-                scanned = record.get("scanned")
-                since = datetime.fromisoformat(scanned) if scanned else max(start, datetime.fromisoformat(record["created"]))
-                if now <= since:
-                    continue  # the venue's time never runs backwards (a restarted engine may replay older steps)
-                try:
-                    changed |= self._try_fill(state, record, now, start=since)
-                except OrderRejected:
-                    changed = True  # the record is marked REJECTED with its reason
-                record["scanned"] = now.isoformat()
+        self._reindex()
+        orders = state["orders"]
+        for broker_id in list(self._working):
+            record = orders.get(broker_id)
+            if record is None or record["status"] not in OPEN:
+                self._working.pop(broker_id, None)  # filled, cancelled or rejected since
+                continue
+            # each order's own scan mark: never before the order existed, never twice over the same bars
+            # (an order placed by an engine replaying behind the venue is still checked from its creation)
+            scanned = record.get("scanned")
+            since = datetime.fromisoformat(scanned) if scanned else max(start, datetime.fromisoformat(record["created"]))
+            if now <= since:
+                continue  # the venue's time never runs backwards (a restarted engine may replay older steps)
+            try:
+                changed |= self._try_fill(state, record, now, start=since)
+            except OrderRejected:
+                changed = True  # the record is marked REJECTED with its reason
+            record["scanned"] = now.isoformat()
         return changed  # a moved scan mark alone need not be saved: re-scanning the same path gives the same fills
 
     def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
