@@ -64,6 +64,9 @@ class FakeSmartAPI:
         self.book = FakeBook(self.source, moment)
         self.faults = FaultPlan()
         self.requests: list[tuple[str, str, Any]] = []  # (method, endpoint, payload), in arrival order
+        # called with (endpoint, payload, body) after a request was carried out, before its answer is sent:
+        # a test can kill the client right there (the broker acted, the client never hears of it)
+        self.on_answer: Callable[[str, Any, Any], None] | None = None
         self.jwt_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.logins = 0
@@ -446,6 +449,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_fault(fault)
             return
         status, body = self.fake.handle(method, endpoint, payload if isinstance(payload, dict) else {}, self.headers)
+        if self.fake.on_answer is not None:
+            self.fake.on_answer(endpoint, payload, body)
         self._send(status, body)
 
     def _send_fault(self, fault: Any) -> None:
