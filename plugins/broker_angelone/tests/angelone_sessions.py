@@ -50,7 +50,7 @@ def cli_app() -> Any:
 class Rehearsal:
     """One account at the fake, one tradekit home, one clock file."""
 
-    def __init__(self, base: Path, source: Any, **strategy_settings: str) -> None:
+    def __init__(self, base: Path, source: Any, *, poll_seconds: int = 300) -> None:
         base.mkdir(parents=True, exist_ok=True)
         self.clock_path = base / "clock"
         self.clock = FileClock(self.clock_path, OPEN_WAIT)
@@ -63,7 +63,7 @@ class Rehearsal:
             f'scrip_master_url = "{self.fake.scrip_master_url}"',
             "timeout_seconds = 5",
             "[engine]",
-            "live_poll_seconds = 300",  # one quote poll per 5-minute candle keeps a simulated day to seconds
+            f"live_poll_seconds = {poll_seconds}",  # 300: one quote poll per 5-minute candle keeps a day to seconds
             "[strategies.oi-momentum]",
             "monitor_seconds = 300",
             "[strategies.example]",
@@ -74,7 +74,6 @@ class Rehearsal:
             "max_entries = 1",
             "monitor_seconds = 300",
         ]
-        lines += [f"{key} = {value}" for key, value in strategy_settings.items()]
         (self.home / "tradekit.toml").write_text("\n".join(lines) + "\n")
         self.env = {
             "TRADEKIT_HOME": str(self.home),
@@ -84,6 +83,12 @@ class Rehearsal:
             "ANGELONE_PIN": self.fake.pin,
             "ANGELONE_TOTP_SECRET": self.fake.totp_secret,
         }
+
+    def set_poll_seconds(self, seconds: int) -> None:
+        config = self.home / "tradekit.toml"
+        lines = config.read_text().splitlines()
+        config.write_text("\n".join(f"live_poll_seconds = {seconds}" if line.startswith("live_poll_seconds") else line
+                                    for line in lines) + "\n")
 
     def close(self) -> None:
         self.fake.stop()
