@@ -64,6 +64,7 @@ class Rehearsal:
             "timeout_seconds = 5",
             "[engine]",
             f"live_poll_seconds = {poll_seconds}",  # 300: one quote poll per 5-minute candle keeps a day to seconds
+            "sync_minutes = 60",  # periodic reconcile hourly, not every step (each costs three broker requests)
             "[strategies.oi-momentum]",
             "monitor_seconds = 300",
             "[strategies.example]",

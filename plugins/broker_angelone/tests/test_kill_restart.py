@@ -106,8 +106,9 @@ def test_live_run_killed_at_the_broker_restarts_without_duplicates_and_closes_th
         # 5. the last restart learns of the stop fill, sends nothing more, and closes the day (it has nothing left
         #    to enter: a 5-minute poll keeps its catch-up from the 09:25 checkpoint to the close short)
         rehearsal.set_poll_seconds(300)
-        last = rehearsal.child(*ARGS)
-        assert last.returncode == 0, last.stderr
+        last = rehearsal.cli(*ARGS)  # in this process: a new engine, broker and store handle, like a new process
+        assert last.exit_code == 0, last.output
+        assert "resumed from checkpoint" in last.output
         assert len(book.orders) == 2  # no duplicate entry, no second stop, no exit for a position already closed
         tags = [order.ordertag for order in book.orders.values()]
         assert all(tags) and len(set(tags)) == 2
