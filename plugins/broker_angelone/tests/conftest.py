@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -72,3 +73,18 @@ def broker(make_broker: Callable[..., AngelOneBroker]) -> AngelOneBroker:
     created.login()
     created.connect()
     return created
+
+
+sys.path.insert(0, str(Path(__file__).parent))  # angelone_sessions.py: importable under --import-mode=importlib
+
+
+@pytest.fixture(scope="session")
+def nifty_day(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A generated NIFTY day with a small chain (6 strikes each side, one-minute bars) for whole-session runs."""
+    from tradekit.data import generate_nifty_day, load_day
+
+    from tradekit_angelone.fake import MarketDaySource
+
+    root = tmp_path_factory.mktemp("nifty-day")
+    directory = generate_nifty_day(date(2025, 12, 1), 1, "trend_up", root, strikes_each_side=6, bar_seconds=60, file_format="parquet")
+    return MarketDaySource(load_day(directory))

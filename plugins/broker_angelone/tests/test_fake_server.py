@@ -115,3 +115,65 @@ def test_fake_server_command_serves_until_stopped(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=10)
     assert list(tmp_path.iterdir()) == []  # the fake writes nothing either
+
+
+def test_fake_server_command_follows_a_clock_file(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from tradekit.clock import FileClock
+
+    clock_file = tmp_path / "clock"
+    command = ("from tradekit_angelone.cli import build_app; "
+               f"build_app()(['fake-server', '--day', '2026-11-23', '--clock-file', {str(clock_file)!r}])")
+    process = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.strip())
+            if line.startswith("export ANGELONE_API_KEY"):
+                break
+        assert f"export TRADEKIT_SIM_CLOCK={clock_file}" in lines
+        root = next(line for line in lines if "ANGELONE__ROOT=" in line).split("=", 1)[1]
+        clock = FileClock(clock_file)  # created by the fake at 09:00 of --day
+        assert clock.now() == datetime.fromisoformat("2026-11-23T09:00:00+05:30")
+        clock.set(datetime.fromisoformat("2026-11-23T11:05:00+05:30"))  # e.g. a tradekit run sleeping on it
+        state = requests.get(f"{root}/_fake/state", timeout=5).json()["data"]
+        assert datetime.fromisoformat(state["now"]) == datetime.fromisoformat("2026-11-23T11:05:00+05:30")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert [path.name for path in tmp_path.iterdir()] == ["clock"]
+
+
+def test_fake_follows_a_shared_clock_and_fills_a_stop_at_the_bar_that_crossed_it(source) -> None:
+    from datetime import datetime, timedelta
+
+    from tradekit.clock import SimClock
+
+    from tradekit_angelone.fake import FakeSmartAPI
+    from tradekit_angelone.fake.market import IST
+
+    start = datetime(2026, 11, 23, 9, 20, tzinfo=IST)
+    clock = SimClock(start)
+    listing = next(item for item in source.listings() if item.right == "CE" and item.strike == 24000.0)
+    series = source.series(listing.token)
+    i = series.index_at(start)
+    trigger = round(min(series.low[i + 1 : i + 120]) + 0.05, 2)  # reached within the next two hours, not now
+    crossing = next(j for j in range(i + 1, len(series.starts)) if series.low[j] <= trigger)
+    with FakeSmartAPI(source, clock=clock) as fake:
+        assert fake.book.now == start
+        order = fake.book.place({
+            "variety": "STOPLOSS", "tradingsymbol": listing.symbol, "symboltoken": listing.token, "transactiontype": "SELL",
+            "exchange": "NFO", "ordertype": "STOPLOSS_MARKET", "producttype": "CARRYFORWARD", "duration": "DAY",
+            "quantity": "75", "triggerprice": str(trigger),
+        })
+        assert order.status == "trigger pending"
+        clock.advance(timedelta(hours=3).total_seconds())
+        requests.get(fake.scrip_master_url, timeout=5)  # any request brings the fake to the clock's time
+        assert fake.book.now == clock.now()
+    gapped = series.open[crossing] <= trigger
+    [trade] = fake.book.trade_rows()
+    assert order.status == "complete"
+    assert float(trade["fillprice"]) == (series.open[crossing] if gapped else trigger)
+    assert trade["filltime"] == series.starts[crossing].strftime("%H:%M:%S")

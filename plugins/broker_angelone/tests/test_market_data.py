@@ -38,7 +38,7 @@ def test_nifty_weekly_chain_is_the_nearest_expiry(broker) -> None:
     assert all(i.lot_size == 75 and i.tick_size == Decimal("0.05") for i in chain)
     assert chain[0].symbol == f"NIFTY24NOV26{chain[0].strike}CE"
     index = [i for i in broker.instruments() if i.kind is InstrumentKind.INDEX]
-    assert [i.id for i in index] == ["NSE:Nifty 50"]
+    assert [i.id for i in index] == ["NSE:NIFTY 50"]
 
 
 def test_quotes_are_full_mode_with_oi_in_batches_of_at_most_50(broker, fake, source) -> None:

@@ -78,25 +78,43 @@ def test_importing_the_plugin_and_listing_plugins_makes_no_network_call_and_writ
     assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
 
 
-def test_tradekit_plugins_command_makes_no_network_call_and_writes_no_file(tmp_path: Path) -> None:
+COMMANDS = [
+    (["plugins", "--json"], '"angelone"'),
+    (["--help"], "angelone"),
+    (["run", "--help"], "--live"),
+    (["angelone", "--help"], "fake-server"),
+    (["angelone", "fake-server", "--help"], "--clock-file"),
+]
+
+
+def test_cli_listing_and_help_make_no_network_call_and_write_no_file(tmp_path: Path) -> None:
+    """The real ``tradekit`` entry (main()) with the plugin installed: sockets refused and recorded, writes recorded.
+
+    One interpreter runs the commands one after another (each a fresh ``main()``, as the console script does).
+    """
     cwd, home = tmp_path / "cwd", tmp_path / "home"
     cwd.mkdir()
     home.mkdir()
     code = textwrap.dedent(
-        """
+        f"""
         import sys
-        sys.argv = ["tradekit", "plugins", "--json"]
         from tradekit.cli.main import main
-        try:
-            main()
-        except SystemExit as stop:
-            assert stop.code in (None, 0), stop.code
-        assert "SmartApi" not in sys.modules
+        for argv in {[argv for argv, _ in COMMANDS]!r}:
+            sys.argv = ["tradekit", *argv]
+            print("@@command@@", " ".join(argv), flush=True)
+            try:
+                main()
+            except SystemExit as stop:
+                assert stop.code in (None, 0), (argv, stop.code)
+        assert "SmartApi" not in sys.modules and "logzero" not in sys.modules
         """
     )
     events, output = _probe(code, cwd, home)
-    assert '"angelone"' in output
-    assert events == []
+    sections = output.split("@@command@@ ")[1:]
+    assert len(sections) == len(COMMANDS)
+    for (argv, expected), section in zip(COMMANDS, sections, strict=True):
+        assert section.startswith(" ".join(argv)) and expected in section, section[:300]
+    assert events == []  # no socket.connect / getaddrinfo, no file opened for writing, no mkdir
     assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
 
 

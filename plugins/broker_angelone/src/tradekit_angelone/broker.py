@@ -71,6 +71,7 @@ class AngelOneBroker:
         self._client: SmartClient | None = None
         self._scrips: parsing.ScripIndex | None = None
         self._scrips_day: date | None = None
+        self._order_tags: dict[str, str] = {}  # Angel order id -> ordertag, as the order book showed it
         code = self._env.get(self.config.client_code_env, "").strip()
         if not code:
             saved = Session.load(self._session_path) if self._session_path.is_file() else None
@@ -409,10 +410,15 @@ class AngelOneBroker:
 
     # -- reports ---------------------------------------------------------
 
+    def _remember_tags(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        for row in rows:
+            self._order_tags[str(row.get("orderid"))] = str(row.get("ordertag") or "")
+        return rows
+
     def order_reports(self) -> list[OrderReport]:
         return [
             parsing.parse_order_row(row, self._tags.client_order_id(str(row.get("ordertag") or "")), self.timezone)
-            for row in self._order_book()
+            for row in self._remember_tags(self._order_book())
         ]
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
@@ -420,7 +426,10 @@ class AngelOneBroker:
         trades = self._call("getTradeBook", client.trade_book)
         if not trades:
             return []
-        tags = {str(row.get("orderid")): str(row.get("ordertag") or "") for row in self._order_book()}
+        # an order's tag never changes: the order book (1 request/s) is read only for orders not seen before
+        if any(str(row.get("orderid")) not in self._order_tags for row in trades):
+            self._remember_tags(self._order_book())
+        tags = self._order_tags
         day = self._today()
         fills = [
             parsing.parse_trade_row(

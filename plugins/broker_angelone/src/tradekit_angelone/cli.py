@@ -16,7 +16,7 @@ ENV_PREFIX = "TRADEKIT__BROKERS__ANGELONE__"
 
 
 def _broker() -> Any:
-    from tradekit.clock import LiveClock
+    from tradekit.clock import session_clock
     from tradekit.config import load_config
     from tradekit.paths import home_dir
     from tradekit.ports import BrokerContext
@@ -25,7 +25,7 @@ def _broker() -> Any:
 
     home = home_dir()
     context = BrokerContext(
-        name="angelone", settings=load_config(home).section("brokers", "angelone"), home=home, clock=LiveClock(), env=dict(os.environ),
+        name="angelone", settings=load_config(home).section("brokers", "angelone"), home=home, clock=session_clock(), env=dict(os.environ),
         log=lambda message: print(message, file=sys.stderr, flush=True),
     )
     return AngelOneBroker(context)
@@ -61,6 +61,7 @@ def fake_server(
     pin: Annotated[str, typer.Option(help="PIN the fake accepts.")] = "1234",
     totp_secret: Annotated[str | None, typer.Option(help="TOTP secret (base32); a random one when omitted.")] = None,
     fixed_clock: Annotated[bool, typer.Option("--fixed-clock", help="Keep the fake's time at 09:20 until set over /_fake/time.")] = False,
+    clock_file: Annotated[Path | None, typer.Option("--clock-file", help="Follow the simulated clock in FILE (tradekit's FileClock; created at 09:00 of --day when missing); run tradekit with TRADEKIT_SIM_CLOCK=FILE.")] = None,
 ) -> None:
     """Serve a fake SmartAPI on 127.0.0.1 for dry runs: prints the settings and env vars to point tradekit at it."""
     from tradekit_angelone.fake import FakeSmartAPI, MarketDaySource, SyntheticNiftyDay
@@ -75,14 +76,30 @@ def fake_server(
     except (ValueError, TradekitError) as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         raise typer.Exit(2) from None
+    clock: Any = None
+    if clock_file is not None:
+        from datetime import datetime, time
+
+        from tradekit.clock import FileClock
+
+        from tradekit_angelone.fake.market import IST
+
+        try:
+            start = None if clock_file.is_file() else datetime.combine(source.day, time(9, 0), tzinfo=IST)
+            clock = FileClock(clock_file, start)
+        except (OSError, TradekitError) as error:
+            print(f"error: --clock-file: {error}", file=sys.stderr, flush=True)
+            raise typer.Exit(2) from None
     fake = FakeSmartAPI(
         source, api_key=api_key, client_code=client_code, pin=pin, totp_secret=totp_secret, port=port,
-        follow_wall_clock=not fixed_clock,
+        follow_wall_clock=not fixed_clock and clock is None, clock=clock,
     )
     with fake:
         print(f"fake SmartAPI for {source.day} listening on {fake.url}", flush=True)
         print(f"export {ENV_PREFIX}ROOT={fake.root}", flush=True)
         print(f"export {ENV_PREFIX}SCRIP_MASTER_URL={fake.scrip_master_url}", flush=True)
+        if clock_file is not None:
+            print(f"export TRADEKIT_SIM_CLOCK={clock_file.resolve()}", flush=True)
         print(f"export ANGELONE_API_KEY={api_key} ANGELONE_CLIENT_CODE={client_code} ANGELONE_PIN={pin} ANGELONE_TOTP_SECRET={fake.totp_secret}", flush=True)
         print("then: tradekit angelone login; app trades: POST /_fake/app/trade; faults: POST /_fake/faults; Ctrl-C stops", flush=True)
         try:

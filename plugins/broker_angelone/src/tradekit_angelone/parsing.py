@@ -12,7 +12,8 @@ Scrip master rows look like (every value a string)::
      "instrumenttype": "OPTIDX", "exch_seg": "NFO", "tick_size": "5.000000"}
 
 ``strike`` and ``tick_size`` are in paise (x100); indices are ``AMXIDX`` rows
-on NSE (``"Nifty 50"``, name ``NIFTY``).
+on NSE (``"Nifty 50"``, name ``NIFTY``); their ids are upper-cased
+(``NSE:NIFTY 50``) so strategies name the index the same on every broker.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ def parse_scrip_row(row: Mapping[str, Any]) -> ScripEntry | None:
         strike = strike.quantize(Decimal(1)) if strike == strike.to_integral_value() else strike
     elif kind is InstrumentKind.EQUITY and not symbol.endswith("-EQ"):
         return None  # bonds, ETFs' odd series, etc.
+    elif kind is InstrumentKind.INDEX:
+        symbol = symbol.upper()  # "Nifty 50" -> tradekit's (and Kite's, and the data files') "NSE:NIFTY 50"
     instrument = Instrument(
         symbol=symbol,
         exchange=exchange,

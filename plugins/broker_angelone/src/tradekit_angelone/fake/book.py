@@ -8,13 +8,14 @@ carry no ``ordertag``, like a trade made in Angel's own app.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tradekit_angelone.fake.market import Listing, PriceSource, angel_expiry
+from tradekit_angelone.fake.market import IST, Listing, PriceSource, angel_expiry
 
 LIVE = ("open", "trigger pending")
 
@@ -51,7 +52,7 @@ class FakeOrder:
 
     def row(self) -> dict[str, Any]:
         listing = self.listing
-        stamp = self.updated.strftime("%d-%b-%Y %H:%M:%S") if self.updated else ""
+        stamp = self.updated.astimezone(IST).strftime("%d-%b-%Y %H:%M:%S") if self.updated else ""
         return {
             "variety": self.variety,
             "ordertype": self.ordertype,
@@ -170,6 +171,7 @@ class FakeBook:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
+        self.now = self.now.astimezone(IST)
         self._listings = {listing.token: listing for listing in self.source.listings()}
         self._by_symbol = {(listing.exchange, listing.symbol): listing for listing in self._listings.values()}
         self._order_ids = itertools.count(1)
@@ -266,15 +268,54 @@ class FakeBook:
             order.status, order.updated = "cancelled", self.now
             return order
 
-    def set_time(self, moment: datetime) -> None:
-        """Move the fake's clock; working orders are matched against each minute passed."""
+    def advance(self, moment: datetime) -> None:
+        """Move the fake's clock to ``moment``, matching working orders against every bar started on the way.
+
+        A stop or limit the market went through between two requests fills
+        at the bar that crossed it (at its level, or at the bar's open when
+        the bar gapped through), stamped with that bar's start: what an
+        exchange would have done while nobody was asking. Moving back is an
+        error; moving to the same time does nothing.
+        """
         with self.lock:
             if moment < self.now:
                 raise ValueError(f"the fake's clock cannot go back from {self.now} to {moment}")
-            self.now = moment
+            if moment == self.now:
+                return
+            previous = self.now
             for order in list(self.orders.values()):
                 if order.status in LIVE:
-                    self._match(order, at_placement=False)
+                    self._match_bars(order, previous, moment)
+            self.now = moment.astimezone(IST)  # rows print exchange-local times
+
+    set_time = advance  # the older name, kept for tests and the /_fake/time control
+
+    def _match_bars(self, order: FakeOrder, after: datetime, until: datetime) -> None:
+        series = self.source.series(order.listing.token)
+        if series is None:
+            return
+        buy = order.transactiontype == "BUY"
+        first, last = bisect.bisect_right(series.starts, after), bisect.bisect_right(series.starts, until)
+        for j in range(first, last):
+            bar_open, high, low, at = series.open[j], series.high[j], series.low[j], series.starts[j]
+            if order.ordertype.startswith("STOPLOSS") and not order.triggered:
+                trigger = order.triggerprice
+                if not ((buy and high >= trigger) or (not buy and low <= trigger)):
+                    continue
+                order.triggered, order.status = True, "open"
+                if order.ordertype == "STOPLOSS_MARKET":
+                    gapped = bar_open >= trigger if buy else bar_open <= trigger
+                    self._fill(order, bar_open if gapped else trigger, at)
+                    return
+            if order.ordertype.endswith("MARKET"):
+                self._fill(order, bar_open, at)
+                return
+            if buy and low <= order.price:
+                self._fill(order, min(bar_open, order.price), at)
+                return
+            if not buy and high >= order.price:
+                self._fill(order, max(bar_open, order.price), at)
+                return
 
     def _match(self, order: FakeOrder, *, at_placement: bool) -> None:
         if order.status not in LIVE:
@@ -294,14 +335,14 @@ class FakeBook:
         elif (buy and last <= order.price) or (not buy and last >= order.price):
             self._fill(order, last if at_placement else order.price)
 
-    def _fill(self, order: FakeOrder, price: float) -> None:
+    def _fill(self, order: FakeOrder, price: float, at: datetime | None = None) -> None:
         quantity = order.quantity - order.filled
         order.averageprice = (order.averageprice * order.filled + price * quantity) / order.quantity
         order.filled = order.quantity
-        order.status, order.updated = "complete", self.now
-        self._record_trade(order, quantity, price)
+        order.status, order.updated = "complete", at or self.now
+        self._record_trade(order, quantity, price, at or self.now)
 
-    def _record_trade(self, order: FakeOrder, quantity: int, price: float) -> None:
+    def _record_trade(self, order: FakeOrder, quantity: int, price: float, at: datetime) -> None:
         listing = order.listing
         self.trades.append(
             {
@@ -322,7 +363,7 @@ class FakeBook:
                 "fillsize": str(quantity),
                 "orderid": order.orderid,
                 "fillid": f"{next(self._fill_ids):08d}",
-                "filltime": self.now.strftime("%H:%M:%S"),
+                "filltime": at.astimezone(IST).strftime("%H:%M:%S"),
             }
         )
         line = self._line(listing, order.producttype)

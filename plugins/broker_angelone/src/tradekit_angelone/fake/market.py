@@ -11,6 +11,7 @@ weekly expiries of options); ``MarketDaySource`` serves a day loaded with
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -57,13 +58,7 @@ class MinuteSeries:
 
     def index_at(self, moment: datetime) -> int:
         """The last bar that has started at ``moment`` (the first before the open)."""
-        position = 0
-        for i, start in enumerate(self.starts):
-            if start <= moment:
-                position = i
-            else:
-                break
-        return position
+        return max(0, bisect.bisect_right(self.starts, moment) - 1)
 
 
 class PriceSource(Protocol):

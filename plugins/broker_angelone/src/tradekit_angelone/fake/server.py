@@ -47,6 +47,7 @@ class FakeSmartAPI:
         port: int = 0,
         start: datetime | None = None,
         follow_wall_clock: bool = False,
+        clock: Any | None = None,
         hold_seconds: float = 10.0,
     ) -> None:
         if host not in LOOPBACK:
@@ -57,11 +58,15 @@ class FakeSmartAPI:
         self.pin = pin
         self.totp_secret = totp_secret or pyotp.random_base32()
         self.follow_wall_clock = follow_wall_clock
+        self.clock = clock  # any tradekit.clock.Clock (SimClock, FileClock): the fake's market time follows it
         self.hold_seconds = hold_seconds
-        moment = start or datetime.combine(self.source.day, time(9, 20), tzinfo=IST)
+        moment = start or (clock.now() if clock is not None else datetime.combine(self.source.day, time(9, 20), tzinfo=IST))
         self.book = FakeBook(self.source, moment)
         self.faults = FaultPlan()
         self.requests: list[tuple[str, str, Any]] = []  # (method, endpoint, payload), in arrival order
+        # called with (endpoint, payload, body) after a request was carried out, before its answer is sent:
+        # a test can kill the client right there (the broker acted, the client never hears of it)
+        self.on_answer: Callable[[str, Any, Any], None] | None = None
         self.jwt_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.logins = 0
@@ -109,7 +114,10 @@ class FakeSmartAPI:
     # -- test and operator controls -----------------------------------------
 
     def set_time(self, moment: datetime) -> None:
-        self.book.set_time(moment)
+        """Move the market to ``moment`` (and the shared clock with it, when there is one)."""
+        if self.clock is not None and hasattr(self.clock, "sleep_until"):
+            self.clock.sleep_until(moment)
+        self.book.advance(moment)
 
     def current_totp(self) -> str:
         return pyotp.TOTP(self.totp_secret).now()
@@ -144,20 +152,29 @@ class FakeSmartAPI:
             self.refresh_tokens.add(refresh)
         return {"jwtToken": jwt, "refreshToken": refresh, "feedToken": secrets.token_hex(12)}
 
-    def _sync_clock(self) -> None:
-        if not self.follow_wall_clock:
+    def sync_clock(self) -> None:
+        """Bring the market to the shared clock's time (or the wall clock's time of day) before answering.
+
+        With a ``clock`` every request first advances the book to
+        ``clock.now()``, matching working orders bar by bar on the way, so a
+        ``tradekit run`` on the same clock (e.g. a ``FileClock`` in another
+        process) and the fake agree on market time.
+        """
+        if self.clock is not None:
+            moment = self.clock.now()
+        elif self.follow_wall_clock:
+            moment = datetime.combine(self.source.day, datetime.now(IST).time(), tzinfo=IST)
+        else:
             return
-        wall = datetime.now(IST)
-        moment = datetime.combine(self.source.day, wall.time(), tzinfo=IST)
         if moment > self.book.now:
-            self.book.set_time(moment)
+            self.book.advance(moment)
 
     def scrip_master(self) -> list[dict[str, str]]:
         return [scrip_row(listing) for listing in self.source.listings()]
 
     def handle(self, method: str, endpoint: str, payload: Any, headers: Any) -> tuple[int, Any]:
         """Answer one SmartAPI request: (HTTP status, JSON body). ``BookError`` becomes ``status: false``."""
-        self._sync_clock()
+        self.sync_clock()
         if endpoint == "OpenAPIScripMaster.json":
             return 200, self.scrip_master()
         if headers.get("X-PrivateKey") != self.api_key:
@@ -353,9 +370,11 @@ class FakeSmartAPI:
             )
             return {"endpoint": fault.endpoint, "kind": fault.kind, "times": fault.times}
         if path == "/_fake/time":
+            self.sync_clock()
             self.set_time(datetime.fromisoformat(str(payload["at"])))
             return {"now": self.book.now.isoformat()}
         if path == "/_fake/state":
+            self.sync_clock()
             return {"now": self.book.now.isoformat(), "orders": len(self.book.orders), "trades": len(self.book.trades)}
         raise KeyError(path)
 
@@ -430,6 +449,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_fault(fault)
             return
         status, body = self.fake.handle(method, endpoint, payload if isinstance(payload, dict) else {}, self.headers)
+        if self.fake.on_answer is not None:
+            self.fake.on_answer(endpoint, payload, body)
         self._send(status, body)
 
     def _send_fault(self, fault: Any) -> None:
@@ -457,4 +478,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client is gone (killed mid-request): its loss, not the fake's
