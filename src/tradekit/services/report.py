@@ -133,15 +133,22 @@ def build_report(ws: Workspace, filters: ReportFilters, *, benchmark: str | None
         store.close()
     report = Report(filters=filters, metrics=metrics, store=str(ws.store_path))
     account_scopes = {s["key"]: s for s in metrics.scopes if s["kind"] == "account"}
+    levels = bm.IndexLevels(root)
+    compared = []
     for account in metrics.accounts:
         scope = account_scopes.get(account["account"])
         market = bm.market_of(account["tz"])
         if market is None or scope is None:
             continue
         symbol = symbol_override or bm.DEFAULT_BENCHMARKS[market]
+        compared.append((account, scope, market, symbol))
+        if account["first_day"] is not None and scope["last_day"] is not None:
+            levels.want(market, symbol, account["first_day"], scope["last_day"])  # the curves ask within these ranges
+    for account, scope, market, symbol in compared:
         report.benchmarks.append(bm.compare(
             account=account["account"], first_day=account["first_day"], capital=account["capital"],
             final_equity=scope["final_equity"], last_day=scope["last_day"], symbol=symbol, market=market, root=root,
+            levels=levels,
         ))  # fmt: skip
     for section in report.sections:
         mode = section.mode
@@ -160,9 +167,9 @@ def build_report(ws: Workspace, filters: ReportFilters, *, benchmark: str | None
         if accounts and days and capital:
             market = bm.market_of(accounts[0]["tz"]) or "NSE"
             symbol = symbol_override or bm.DEFAULT_BENCHMARKS[market]
-            levels = bm.index_days(root, market, symbol, min(a["first_day"] for a in accounts), days[-1])
-            if levels:
-                curve["benchmark"] = bm.curve(levels, days, capital)
+            found = levels.between(market, symbol, min(a["first_day"] for a in accounts), days[-1])
+            if found:
+                curve["benchmark"] = bm.curve(found, days, capital)
                 curve["benchmark_symbol"] = symbol
         curve["months"] = [m for m in metrics.months if m["kind"] == "overall" and m["key"] == mode and m["currency"] == section.currency]
         report.curves[section.id] = curve
