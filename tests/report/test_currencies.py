@@ -131,3 +131,20 @@ def test_json_and_html_keep_currencies_apart(two_currencies: Path, tmp_path: Pat
     assert "paper (all, INR)" in text(inr_part) and "100,070.00" in text(inr_part) and "USD" not in text(inr_part)
     assert "paper (all, USD)" in text(usd_part) and "15,020.00" in text(usd_part) and "INR" not in text(usd_part)
     assert "90.00" not in text(html) and "115,0" not in text(html)
+
+
+def test_accounts_without_trades_take_their_broker_currency_or_stay_apart(ledger: Ledger, isolated_home: Path) -> None:
+    ledger.open_day("zerodha:AB1", D1, 50000)  # an Indian broker: INR even before the first order
+    ledger.close_day("zerodha:AB1", D1)
+    ledger.open_day("ibkr:U2", D1, 20000, tz=NY)
+    ledger.trade("ibkr:U2", "momo", "NYSE:XYZ", D1, "10:00", 200, "11:00", 198, quantity=5, reason="STOP")
+    ledger.close_day("ibkr:U2", D1, tz=NY)
+    ledger.open_day("ibkr:U1", D1, 30000, tz=NY)  # never traded, and IBKR trades many currencies: unknown
+    ledger.close_day("ibkr:U1", D1, tz=NY)
+    ledger.close()
+    m = build_report(workspace(), ReportFilters()).metrics
+    assert {a["account"]: a["currency"] for a in m.accounts} == {"zerodha:AB1": "INR", "ibkr:U2": "USD", "ibkr:U1": "?"}
+    live = {s["currency"]: s for s in by(m.scopes, kind="overall", key="live")}
+    assert set(live) == {"INR", "USD", "?"}
+    assert (live["INR"]["capital"], live["USD"]["capital"], live["?"]["capital"]) == pytest.approx((50_000, 20_000, 30_000))
+    assert live["USD"]["net_pnl"] == pytest.approx(-10) and live["USD"]["total_return"] == pytest.approx(-10 / 20_000)
