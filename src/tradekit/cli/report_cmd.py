@@ -84,24 +84,25 @@ def _print_tables(result: object, days: int) -> None:
     from tradekit.services.report import Report
 
     assert isinstance(result, Report)
-    if not result.modes:
+    if not result.sections:
         output.console.print("no trading days in the store for this selection")
         return
-    for mode in result.modes:
-        scopes = result.scopes(mode)
-        output.console.rule(f"[bold]{mode}[/bold]")
-        output.table(f"{mode}: results", F.RESULT_COLUMNS, [F.result_row(s) for s in scopes])
-        output.table(f"{mode}: risk and execution", F.RISK_COLUMNS, [F.risk_row(s) for s in scopes])
-        bench = [b for b in result.benchmarks if b["account"].startswith("paper:") == (mode == "paper")]
-        output.table(f"{mode}: benchmark from the first trading day", F.BENCHMARK_COLUMNS, [F.benchmark_row(b) for b in bench])
-        output.table(f"{mode}: exit reasons and slippage", F.EXIT_COLUMNS,
-                     [F.exit_row(e) for e in result.metrics.exit_reasons if e["mode"] == mode])  # fmt: skip
-        output.table(f"{mode}: blocked signals", F.BLOCK_COLUMNS, [F.block_row(b) for b in result.metrics.blocks if b["mode"] == mode])
-        output.table(f"{mode}: per month", F.MONTH_COLUMNS,
-                     [F.month_row(m) for m in result.metrics.months if m["kind"] == "overall" and m["key"] == mode])  # fmt: skip
-        rows = [d for d in result.metrics.days if d["kind"] == "overall" and d["key"] == mode]
+    for section in result.sections:  # one per mode and currency: money is never added across currencies
+        mode, currency = section.mode, section.currency
+        scopes = result.scopes(mode, currency=currency)
+        output.console.rule(f"[bold]{section.title}[/bold]")
+        output.table(f"{mode}: results ({currency})", F.RESULT_COLUMNS, [F.result_row(s) for s in scopes])
+        output.table(f"{mode}: risk and execution ({currency})", F.RISK_COLUMNS, [F.risk_row(s) for s in scopes])
+        bench = [b for b in result.benchmarks if b["account"] in {s["key"] for s in scopes if s["kind"] == "account"}]
+        output.table(f"{mode}: benchmark from the first trading day ({currency})", F.BENCHMARK_COLUMNS, [F.benchmark_row(b) for b in bench])
+        output.table(f"{mode}: exit reasons and slippage ({currency})", F.EXIT_COLUMNS,
+                     [F.exit_row(e) for e in result.metrics.exit_reasons if section.has(e)])  # fmt: skip
+        output.table(f"{mode}: blocked signals ({currency})", F.BLOCK_COLUMNS, [F.block_row(b) for b in result.metrics.blocks if section.has(b)])
+        overall = [m for m in result.metrics.months if m["kind"] == "overall" and m["key"] == mode and m["currency"] == currency]
+        output.table(f"{mode}: per month ({currency})", F.MONTH_COLUMNS, [F.month_row(m) for m in overall])
+        rows = [d for d in result.metrics.days if d["kind"] == "overall" and d["key"] == mode and d["currency"] == currency]
         shown = rows[-days:] if days > 0 else rows
-        title = f"{mode}: per day" + (f" (last {len(shown)} of {len(rows)}; all in --json / --html)" if len(shown) < len(rows) else "")
+        title = f"{mode}: per day ({currency})" + (f" (last {len(shown)} of {len(rows)}; all in --json / --html)" if len(shown) < len(rows) else "")
         output.table(title, F.DAY_COLUMNS, [F.day_row(d) for d in shown])
 
 

@@ -32,11 +32,13 @@ def recovery(scope: dict[str, Any]) -> str:
 
 
 def scope_label(scope: dict[str, Any]) -> str:
+    """Every row names its currency: ``paper (all, INR)``, ``paper:us (USD)``, ``strategy momo (INR)``."""
+    currency = scope.get("currency") or "?"
     if scope["kind"] == "overall":
-        return f"{scope['key']} (all)"
+        return f"{scope['key']} (all, {currency})"
     if scope["kind"] == "account":
-        return scope["key"]
-    return f"strategy {scope['strategy'] or '(none)'}"
+        return f"{scope['key']} ({currency})"
+    return f"strategy {scope['strategy'] or '(none)'} ({currency})"
 
 
 RESULT_COLUMNS = ("scope", "trades", "net P&L", "return", "win rate", "avg win", "avg loss", "profit factor",

@@ -17,7 +17,7 @@ from tradekit.report import charts
 from tradekit.report import formatting as F
 
 if TYPE_CHECKING:
-    from tradekit.services.report import Report
+    from tradekit.services.report import Report, Section
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; max-width: 1200px; }
@@ -63,38 +63,41 @@ def _rows(items: Sequence[dict[str, Any]], fn: Callable[[dict[str, Any]], list[s
     return [fn(item) for item in items]
 
 
-def _mode_section(report: Report, mode: str) -> str:
-    curve = report.curves.get(mode, {})
+def _mode_section(report: Report, section: Section) -> str:
+    """Everything about one mode in one currency: charts and tables never mix two currencies."""
+    mode, currency, sid = section.mode, section.currency, section.id
+    curve = report.curves.get(sid, {})
     days = curve.get("days", [])
-    scopes = report.scopes(mode)
+    scopes = report.scopes(mode, currency=currency)
     overall = next(s for s in scopes if s["kind"] == "overall")
-    parts = [f'<section class="mode" id="mode-{mode}"><h2>{escape(mode)}</h2>']
+    parts = [f'<section class="mode" id="mode-{escape(sid)}"><h2>{escape(section.title)}</h2>']
     parts.append(
         f'<p class="meta">{overall["days"] or 0} trading days, {overall["trades"]} trades, net P&amp;L '
-        f'{escape(F.money(overall["net_pnl"]))} ({escape(F.pct(overall["total_return"], 3))}), max drawdown '
+        f'{escape(F.money(overall["net_pnl"]))} {escape(currency)} ({escape(F.pct(overall["total_return"], 3))}), max drawdown '
         f'{escape(F.pct(overall["max_drawdown_pct"], 3))}, recovered: {escape(F.recovery(overall))}</p>'
     )
-    parts.append("<h3>Equity curve</h3>")
-    parts.append(charts.equity_chart(f"equity-{mode}", days, curve.get("equity", []), curve.get("benchmark"),
+    parts.append(f"<h3>Equity curve ({escape(currency)})</h3>")
+    parts.append(charts.equity_chart(f"equity-{sid}", days, curve.get("equity", []), curve.get("benchmark"),
                                      curve.get("benchmark_symbol") or "", overall["starting_equity"]))  # fmt: skip
     parts.append("<h3>Drawdown</h3>")
-    parts.append(charts.drawdown_chart(f"drawdown-{mode}", days, [v or 0.0 for v in curve.get("drawdown_pct", [])]))
-    parts.append("<h3>Daily P&amp;L</h3>")
-    parts.append(charts.pnl_bars(f"pnl-{mode}", days, curve.get("pnl", [])))
+    parts.append(charts.drawdown_chart(f"drawdown-{sid}", days, [v or 0.0 for v in curve.get("drawdown_pct", [])]))
+    parts.append(f"<h3>Daily P&amp;L ({escape(currency)})</h3>")
+    parts.append(charts.pnl_bars(f"pnl-{sid}", days, curve.get("pnl", [])))
     parts.append("<h3>Monthly returns</h3>")
-    parts.append(charts.month_grid(f"months-{mode}", curve.get("months", [])))
-    parts.append("<h3>Results</h3>" + _table(F.RESULT_COLUMNS, _rows(scopes, F.result_row), "results"))
-    parts.append("<h3>Risk and execution</h3>" + _table(F.RISK_COLUMNS, _rows(scopes, F.risk_row), "risk"))
-    benchmarks = [b for b in report.benchmarks if (b["account"].startswith("paper:")) == (mode == "paper")]
+    parts.append(charts.month_grid(f"months-{sid}", curve.get("months", [])))
+    parts.append(f"<h3>Results ({escape(currency)})</h3>" + _table(F.RESULT_COLUMNS, _rows(scopes, F.result_row), "results"))
+    parts.append(f"<h3>Risk and execution ({escape(currency)})</h3>" + _table(F.RISK_COLUMNS, _rows(scopes, F.risk_row), "risk"))
+    accounts = {s["key"] for s in scopes if s["kind"] == "account"}
+    benchmarks = [b for b in report.benchmarks if b["account"] in accounts]
     parts.append("<h3>Benchmark (from each account's first trading day)</h3>" + _table(F.BENCHMARK_COLUMNS, _rows(benchmarks, F.benchmark_row)))
-    exits = [e for e in report.metrics.exit_reasons if e["mode"] == mode]
-    parts.append("<h3>Exit reasons and slippage per strategy</h3>" + _table(F.EXIT_COLUMNS, _rows(exits, F.exit_row)))
-    blocks = [b for b in report.metrics.blocks if b["mode"] == mode]
+    exits = [e for e in report.metrics.exit_reasons if section.has(e)]
+    parts.append(f"<h3>Exit reasons and slippage per strategy ({escape(currency)})</h3>" + _table(F.EXIT_COLUMNS, _rows(exits, F.exit_row)))
+    blocks = [b for b in report.metrics.blocks if section.has(b)]
     parts.append("<h3>Blocked signals</h3>" + _table(F.BLOCK_COLUMNS, _rows(blocks, F.block_row)))
-    months = [m for m in report.metrics.months if m["kind"] == "overall" and m["key"] == mode]
-    parts.append("<h3>Per month</h3>" + _table(F.MONTH_COLUMNS, _rows(months, F.month_row)))
-    day_rows = [d for d in report.metrics.days if d["kind"] == "overall" and d["key"] == mode]
-    parts.append("<h3>Per day</h3>" + _table(F.DAY_COLUMNS, _rows(day_rows, F.day_row)))
+    months = [m for m in report.metrics.months if m["kind"] == "overall" and m["key"] == mode and m["currency"] == currency]
+    parts.append(f"<h3>Per month ({escape(currency)})</h3>" + _table(F.MONTH_COLUMNS, _rows(months, F.month_row)))
+    day_rows = [d for d in report.metrics.days if d["kind"] == "overall" and d["key"] == mode and d["currency"] == currency]
+    parts.append(f"<h3>Per day ({escape(currency)})</h3>" + _table(F.DAY_COLUMNS, _rows(day_rows, F.day_row)))
     parts.append("</section>")
     return "".join(parts)
 
@@ -110,7 +113,7 @@ def render(report: Report, *, generated: datetime | None = None) -> str:
         chosen.append("accounts " + ", ".join(f.accounts))
     stamp = f" · generated {generated:%Y-%m-%d %H:%M}" if generated else ""
     meta = f"{window}{'; ' + '; '.join(chosen) if chosen else ''} · risk-free {f.risk_free:.2%}{stamp}"
-    sections = "".join(_mode_section(report, mode) for mode in report.modes) or '<p class="meta">No trading days in the store for this selection.</p>'
+    sections = "".join(_mode_section(report, section) for section in report.sections) or '<p class="meta">No trading days in the store for this selection.</p>'
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>tradekit report</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>'

@@ -1,10 +1,11 @@
 """Performance metrics computed in DuckDB from the store, never with a loop over trades.
 
 Everything is set-based. The trades are aggregated once down to (account,
-strategy, day); every *scope* (overall per mode, per account, per strategy)
-and every daily, monthly and drawdown figure is rolled up from that small
-table with GROUPING SETS and windows over days. Only the win/loss streaks
-read the trades in exit order (one sorted window pass per kind of scope).
+strategy, day); every *scope* (overall per mode and currency, per account,
+per strategy) and every daily, monthly and drawdown figure is rolled up from
+that small table with GROUPING SETS and windows over days. Only the win/loss
+streaks need the trades in exit order: DuckDB sorts them once and
+``streaks.longest_runs`` counts the runs of every scope in vectorised passes.
 The result rows (one per scope, day or month) come back to Python only to
 be shaped for output. docs/performance.md has the figures over a million
 trades.
@@ -16,6 +17,14 @@ Definitions (docs/reporting.md explains them for traders):
   hour US markets trade).
 * **paper** and **live** are never mixed: the top-level scope is the mode,
   taken from the account prefix (``paper:<name>`` is paper, anything else live).
+* **Money is never added across currencies**: every scope that spans
+  accounts (the mode as a whole, a strategy) is per currency, so
+  ``paper:default`` (INR) and ``paper:us`` (USD) give two overall rows,
+  ``paper`` INR and ``paper`` USD. An account's currency follows the exchange
+  of the instruments it traded (Indian exchanges INR, else USD); an account
+  that never traded anything takes it from ``currencies`` (the paper venue's
+  own file says), or from its broker (zerodha, angelone: INR), else ``?``,
+  which is still kept apart from every other currency.
 * The **equity curve** of a scope starts at its capital (the opening cash of
   the first trading day of each account in it, plus the scope's P&L before
   ``--from``) and adds the net P&L of its closed trades day by day, over every
@@ -32,18 +41,24 @@ Definitions (docs/reporting.md explains them for traders):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+import numpy as np
+
+from tradekit.report.streaks import longest_runs
+
 INDIA_EXCHANGES = ("NSE", "NFO", "BSE", "BFO", "MCX", "CDS", "BCD")
-TZ_SQL = (
-    "CASE WHEN split_part(instrument_id, ':', 1) IN ("
-    + ", ".join(f"'{e}'" for e in INDIA_EXCHANGES)
-    + ") THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
-)
+_INDIA = "(" + ", ".join(f"'{e}'" for e in INDIA_EXCHANGES) + ")"
+TZ_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
 """The exchange time zone of an instrument id, from its exchange prefix."""
+CURRENCY_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'INR' ELSE 'USD' END"
+"""The currency an instrument is priced in, from its exchange prefix (Indian exchanges INR, US ones USD)."""
+BROKER_CURRENCY = {"zerodha": "INR", "angelone": "INR"}
+"""Brokers that only trade one currency: the fallback for an account that never traded or ordered anything."""
+UNKNOWN_CURRENCY = "?"
 
 
 def mode_sql(column: str = "account") -> str:
@@ -59,6 +74,8 @@ LAST_DAY = date(9999, 12, 31)
 
 class Queryable(Protocol):
     def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,11 @@ class ReportFilters:
 
 @dataclass
 class Metrics:
-    """The raw result: lists of plain dicts, ready for JSON, tables and charts."""
+    """The raw result: lists of plain dicts, ready for JSON, tables and charts.
+
+    A scope is identified by ``(kind, key, currency)``: ``key`` is the mode
+    (``paper``), the account or ``mode/strategy``.
+    """
 
     scopes: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
@@ -125,46 +146,76 @@ def _run(store: Queryable, sql: str, params: Sequence[Any] = ()) -> None:
     store.query_with_columns(sql, params)
 
 
-TEMP_TABLES = ("rpt_cap", "rpt_g", "rpt_sn", "rpt_o", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
+TEMP_TABLES = ("rpt_inst", "rpt_cap", "rpt_g", "rpt_sn", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
 
-# Every scope from one small table: GROUPING SETS over the (account, strategy, day, exit reason) aggregates.
-SCOPE_SETS = "GROUPING SETS ((mode), (mode, account), (mode, strategy))"
+# Every scope from one small table: GROUPING SETS over the (account, strategy, day) aggregates, always per currency.
+SCOPE_SETS = "GROUPING SETS ((mode, currency), (mode, currency, account), (mode, currency, strategy))"
 SCOPE_KIND = "CASE grouping(account, strategy) WHEN 3 THEN 'overall' WHEN 1 THEN 'account' ELSE 'strategy' END"
 SCOPE_KEY = "CASE grouping(account, strategy) WHEN 3 THEN mode WHEN 1 THEN account ELSE mode || '/' || strategy END"
 
 
-def compute(store: Queryable, filters: ReportFilters) -> Metrics:
+def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str, str] | None = None) -> Metrics:
     """All metrics for ``filters`` from the store's tables (temporary tables, dropped afterwards).
 
-    The million-row work is three passes over ``trades``: one hash
-    aggregation down to (account, strategy, day, exit reason), which every
-    sum, count, average, daily series and drawdown is rolled up from; one
-    narrow copy for the win/loss streaks, which need the trades in exit
-    order; and the per-(account, strategy) order counts for fill rates.
+    ``currencies`` names the currency of accounts the store cannot tell
+    (no trade, order or position yet), e.g. from the paper venue's file.
+    The million-row work is two passes over ``trades``: one hash
+    aggregation down to (account, strategy, day), which every sum, count,
+    average, daily series and drawdown is rolled up from, and one sort in
+    exit order for the win/loss streaks; plus the per-(account, strategy)
+    order counts for fill rates and exit reasons.
     """
     try:
-        _prepare(store, filters)
+        _prepare(store, filters, currencies or {})
         return _collect(store, filters)
     finally:
         for table in TEMP_TABLES:
             _run(store, f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _day_sql(column: str, india: Sequence[str]) -> tuple[str, list[Any]]:
-    """The exchange-local date of ``column``: IST (+05:30) for the accounts trading Indian instruments, UTC-5 for the rest."""
-    if india:
+def _day_sql(column: str, india: Sequence[str], others: bool = True) -> tuple[str, list[Any]]:
+    """The exchange-local date of ``column``: IST (+05:30) for the accounts trading Indian instruments, UTC-5 for the rest.
+
+    With accounts of one market only (``others`` False: every account is in ``india``) the offset is a constant,
+    which spares a string comparison per trade.
+    """
+    if india and others:
         offset = f"CASE WHEN account IN ({', '.join('?' * len(india))}) THEN 19800 ELSE -18000 END"
         params: list[Any] = list(india)
     else:
-        offset, params = "-18000", []
+        offset, params = ("19800" if india else "-18000"), []
     return f"DATE '1970-01-01' + CAST((epoch_ms({column}) // 1000 + {offset}) // 86400 AS INTEGER)", params
 
 
-def _prepare(store: Queryable, filters: ReportFilters) -> None:
-    start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
-    # Each account's first trading day and capital: the first DayOpened in the
-    # journal (append-only, so a later run can never move it), else the
-    # earliest recorded day.
+def _offsets(store: Queryable) -> tuple[list[str], bool]:
+    """The accounts on Indian time, and whether any account is not."""
+    rows = _rows(store, "SELECT account, utc_offset_s > 0 AS india FROM rpt_cap ORDER BY account")
+    return [r["account"] for r in rows if r["india"]], any(not r["india"] for r in rows)
+
+
+def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
+    """rpt_cap: every account with its mode, currency, time zone, first trading day and capital."""
+    # The market of an account: its first trade's instrument; for an account that never closed a
+    # trade, any order or position it has (read only for those accounts, so the big orders table is
+    # not scanned when every account traded).
+    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(instrument_id, entry_ts) AS instrument_id FROM trades GROUP BY account")
+    missing = [row["account"] for row in _rows(store, """
+        SELECT account FROM (SELECT account FROM events WHERE type = 'DayOpened' UNION SELECT account FROM accounts_daily)
+        WHERE account NOT IN (SELECT account FROM rpt_inst) ORDER BY account
+    """)]  # fmt: skip
+    if missing:
+        marks = ", ".join("?" * len(missing))
+        _run(store, f"""
+            INSERT INTO rpt_inst
+            SELECT account, min(instrument_id) FROM (
+                SELECT account, instrument_id FROM orders WHERE account IN ({marks})
+                UNION ALL SELECT account, instrument_id FROM positions WHERE account IN ({marks}))
+            GROUP BY account
+        """, [*missing, *missing])  # fmt: skip
+    known = {a: c for a, c in currencies.items() if c}
+    brokers = " ".join(f"WHEN '{b}' THEN '{c}'" for b, c in BROKER_CURRENCY.items())
+    # Each account's first trading day and capital: the first DayOpened in the journal (append-only,
+    # so a later run can never move it), else the earliest recorded day.
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_cap AS
         WITH j AS (
@@ -174,20 +225,29 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
             FROM events WHERE type = 'DayOpened' GROUP BY account),
         d AS (SELECT account, min(day) AS first_day, arg_min(CAST(open_cash AS DOUBLE), day) AS capital
               FROM accounts_daily GROUP BY account),
-        m AS (SELECT account, {TZ_SQL} AS tz FROM (SELECT account, arg_min(instrument_id, entry_ts) AS instrument_id FROM trades GROUP BY account)),
-        a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM m)
-        SELECT a.account, {mode_sql('a.account')} AS mode,
+        k AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS currency),
+        a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM rpt_inst),
+        c AS (SELECT a.account, i.instrument_id,
+                     CASE WHEN i.instrument_id IS NOT NULL THEN {CURRENCY_SQL}
+                          ELSE coalesce(k.currency, CASE split_part(a.account, ':', 1) {brokers} END, '{UNKNOWN_CURRENCY}') END AS currency
+              FROM a LEFT JOIN rpt_inst i ON i.account = a.account LEFT JOIN k ON k.account = a.account),
+        z AS (SELECT *, CASE WHEN instrument_id IS NOT NULL THEN {TZ_SQL} WHEN currency = 'INR' THEN 'Asia/Kolkata'
+                             WHEN currency = 'USD' THEN 'America/New_York' END AS tz FROM c)
+        SELECT z.account, {mode_sql('z.account')} AS mode, z.currency,
                coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
-               j.account IS NOT NULL AS first_day_from_journal, m.tz,
-               CASE WHEN m.tz = 'America/New_York' THEN -18000 ELSE 19800 END AS utc_offset_s,
-               CASE WHEN m.tz = 'America/New_York' THEN 23400 ELSE 22500 END AS session_s,
-               CAST(row_number() OVER (ORDER BY a.account) AS USMALLINT) AS account_no
-        FROM a LEFT JOIN j ON j.account = a.account LEFT JOIN d ON d.account = a.account
-        LEFT JOIN m ON m.account = a.account
-    """)
-    accounts = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap ORDER BY account_no")]
-    india = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap WHERE utc_offset_s > 0 ORDER BY account")]
-    day, day_params = _day_sql("exit_ts", india)
+               j.account IS NOT NULL AS first_day_from_journal, z.tz,
+               CASE WHEN z.tz = 'America/New_York' THEN -18000 ELSE 19800 END AS utc_offset_s,
+               CASE WHEN z.tz = 'America/New_York' THEN 23400 ELSE 22500 END AS session_s,
+               CAST(row_number() OVER (ORDER BY z.account) AS USMALLINT) AS account_no,
+               CAST(dense_rank() OVER (ORDER BY {mode_sql('z.account')}, z.currency) AS USMALLINT) AS group_no
+        FROM z LEFT JOIN j ON j.account = z.account LEFT JOIN d ON d.account = z.account
+    """, [list(known) or [""], list(known.values()) or [""]])  # fmt: skip
+
+
+def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, str]) -> None:
+    start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
+    _accounts(store, currencies)
+    day, day_params = _day_sql("exit_ts", *_offsets(store))
     where, params = _where(filters)
     # Pass 1: everything summable, down to (account, strategy, day).
     _run(store, f"""
@@ -211,106 +271,98 @@ def _prepare(store: Queryable, filters: ReportFilters) -> None:
         SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
         FROM (SELECT DISTINCT strategy FROM rpt_g)
     """)
-    strategies = [row["strategy"] for row in _rows(store, "SELECT strategy FROM rpt_sn ORDER BY strategy_no")]
-    o_filter, o_params = _day_filter(store, filters, "exit_ts", start, end)
-    # Pass 2: the trades in range, narrow and with small integer ids, for the streaks
-    # (sorting a million rows on narrow integer keys is several times faster than on text).
-    _run(store, f"""
-        CREATE OR REPLACE TEMP TABLE rpt_o AS
-        SELECT CAST(account LIKE 'paper:%' AS UTINYINT) AS mode_no,
-               CAST(list_position(?::VARCHAR[], account) AS USMALLINT) AS account_no,
-               CAST(list_position(?::VARCHAR[], coalesce(strategy, '')) AS USMALLINT) AS strategy_no,
-               CAST(epoch_ms(exit_ts) // 1000 AS UINTEGER) AS exit_s, CAST(rowid AS UINTEGER) AS rid,
-               CAST(sign(net_pnl) AS TINYINT) AS outcome
-        FROM trades WHERE {where} {o_filter}
-    """, [accounts or [""], strategies or [""], *params, *o_params])
     # Trading days of each account in range: recorded days plus any day a trade closed.
     where_d, params_d = _where(filters, strategy_column=None)
     only_traded = "AND account IN (SELECT DISTINCT account FROM rpt_g)" if filters.strategies else ""
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_d AS
-        SELECT account, {MODE_SQL} AS mode, day FROM accounts_daily
-        WHERE {where_d} AND day BETWEEN ? AND ? {only_traded}
-        UNION SELECT DISTINCT account, {MODE_SQL} AS mode, day FROM rpt_g WHERE in_range
+        SELECT account, day FROM accounts_daily WHERE {where_d} AND day BETWEEN ? AND ? {only_traded}
+        UNION SELECT DISTINCT account, day FROM rpt_g WHERE in_range
     """, [*params_d, start, end])
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_pd AS
-        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, day, in_range, sum(pnl) AS pnl, sum(trades) AS trades,
+        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, currency, day, in_range, sum(pnl) AS pnl, sum(trades) AS trades,
                sum(wins) AS wins, sum(losses) AS losses, sum(costs) AS costs, sum(slippage) AS slippage
-        FROM (SELECT *, {MODE_SQL} AS mode FROM rpt_g)
-        GROUP BY GROUPING SETS ((mode, day, in_range), (mode, account, day, in_range), (mode, strategy, day, in_range))
+        FROM (SELECT g.*, c.mode, c.currency FROM rpt_g g JOIN rpt_cap c USING (account))
+        GROUP BY GROUPING SETS ((mode, currency, day, in_range), (mode, currency, account, day, in_range),
+                                (mode, currency, strategy, day, in_range))
     """)
-    _run(store, f"""
+    _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_sa AS
-        SELECT DISTINCT 'overall' AS kind, mode AS key, account FROM rpt_d
-        UNION SELECT DISTINCT 'account', account, account FROM rpt_d
-        UNION SELECT DISTINCT 'strategy', {MODE_SQL} || '/' || strategy, account FROM rpt_g WHERE in_range
+        WITH d AS (SELECT DISTINCT d.account, c.mode, c.currency FROM rpt_d d JOIN rpt_cap c USING (account))
+        SELECT 'overall' AS kind, mode AS key, currency, account FROM d
+        UNION ALL SELECT 'account', account, currency, account FROM d
+        UNION SELECT DISTINCT 'strategy', c.mode || '/' || g.strategy, c.currency, g.account
+        FROM rpt_g g JOIN rpt_cap c USING (account) WHERE g.in_range
     """)
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_base AS
-        WITH c AS (SELECT sa.kind, sa.key, sum(c.capital) AS capital FROM rpt_sa sa JOIN rpt_cap c USING (account) GROUP BY ALL),
-             p AS (SELECT kind, key, sum(pnl) AS prior FROM rpt_pd WHERE NOT in_range GROUP BY ALL),
-             s AS (SELECT DISTINCT kind, key FROM rpt_sa)
-        SELECT s.kind, s.key, c.capital, coalesce(p.prior, 0) AS prior, c.capital + coalesce(p.prior, 0) AS base
-        FROM s LEFT JOIN c USING (kind, key) LEFT JOIN p USING (kind, key)
+        WITH c AS (SELECT sa.kind, sa.key, sa.currency, sum(c.capital) AS capital
+                   FROM rpt_sa sa JOIN rpt_cap c USING (account) GROUP BY ALL),
+             p AS (SELECT kind, key, currency, sum(pnl) AS prior FROM rpt_pd WHERE NOT in_range GROUP BY ALL),
+             s AS (SELECT DISTINCT kind, key, currency FROM rpt_sa)
+        SELECT s.kind, s.key, s.currency, c.capital, coalesce(p.prior, 0) AS prior, c.capital + coalesce(p.prior, 0) AS base
+        FROM s LEFT JOIN c USING (kind, key, currency) LEFT JOIN p USING (kind, key, currency)
     """)
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_daily AS
-        WITH days AS (SELECT sa.kind, sa.key, d.day FROM rpt_sa sa JOIN rpt_d d USING (account) GROUP BY ALL),
+        WITH days AS (SELECT sa.kind, sa.key, sa.currency, d.day FROM rpt_sa sa JOIN rpt_d d USING (account) GROUP BY ALL),
         p AS (SELECT * FROM rpt_pd WHERE in_range),
-        s AS (SELECT days.kind, days.key, days.day, coalesce(p.pnl, 0) AS pnl, coalesce(p.trades, 0) AS trades,
+        s AS (SELECT days.kind, days.key, days.currency, days.day, coalesce(p.pnl, 0) AS pnl, coalesce(p.trades, 0) AS trades,
                      coalesce(p.wins, 0) AS wins, coalesce(p.losses, 0) AS losses, coalesce(p.costs, 0) AS costs,
                      coalesce(p.slippage, 0) AS slippage, b.base
-              FROM days LEFT JOIN p USING (kind, key, day) JOIN rpt_base b USING (kind, key)),
+              FROM days LEFT JOIN p USING (kind, key, currency, day) JOIN rpt_base b USING (kind, key, currency)),
         e AS (SELECT *, base + sum(pnl) OVER w AS equity FROM s
-              WINDOW w AS (PARTITION BY kind, key ORDER BY day ROWS UNBOUNDED PRECEDING)),
+              WINDOW w AS (PARTITION BY kind, key, currency ORDER BY day ROWS UNBOUNDED PRECEDING)),
         k AS (SELECT *, greatest(base, max(equity) OVER w) AS peak FROM e
-              WINDOW w AS (PARTITION BY kind, key ORDER BY day ROWS UNBOUNDED PRECEDING))
+              WINDOW w AS (PARTITION BY kind, key, currency ORDER BY day ROWS UNBOUNDED PRECEDING))
         SELECT *, equity - pnl AS start_equity, pnl / nullif(equity - pnl, 0) AS ret,
                equity - peak AS drawdown, (equity - peak) / nullif(peak, 0) AS drawdown_pct
         FROM k
     """)
 
 
-def _streaks_sql() -> str:
-    """Longest runs of wins and losses in exit order, per scope.
+def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Longest win and loss streaks of every scope: ``{(kind, key, currency): (wins, losses)}``.
 
-    One sorted pass per kind of scope, on narrow integer keys (scope id,
-    exit second, row id) and without PARTITION BY (DuckDB sorts one big
-    ordered window much faster than a few huge partitions): ``lag`` marks
-    the first trade of every run (a new scope or a changed outcome), and a
-    run's length is the gap to the next start.
+    One query sorts the trades in range by exit time (ties by row order)
+    and returns three narrow integer columns; ``longest_runs`` then counts
+    runs per overall, account and strategy scope. Sorting small integers
+    instead of text, and once instead of once per kind of scope, is what
+    makes this cheap.
     """
-    passes = []
-    for kind, ids in (("overall", ["mode_no"]), ("account", ["account_no"]), ("strategy", ["mode_no", "strategy_no"])):
-        order = ", ".join([*ids, "exit_s", "rid"])
-        changed = " OR ".join(f"lag({c}) OVER w <> {c}" for c in ids)
-        passes.append(f"""
-            SELECT '{kind}' AS kind, mode_no, account_no, strategy_no, outcome,
-                   coalesce(lead(rn) OVER (ORDER BY rn), (SELECT count(*) FROM rpt_o) + 1) - rn AS length
-            FROM (
-                SELECT {'mode_no' if kind != 'account' else 'NULL::UTINYINT AS mode_no'},
-                       {'account_no' if kind == 'account' else 'NULL::USMALLINT AS account_no'},
-                       {'strategy_no' if kind == 'strategy' else 'NULL::USMALLINT AS strategy_no'},
-                       outcome, row_number() OVER w AS rn,
-                       row_number() OVER w = 1 OR {changed} OR lag(outcome) OVER w <> outcome AS starts
-                FROM rpt_o
-                WINDOW w AS (ORDER BY {order}))
-            WHERE starts""")
-    runs = " UNION ALL ".join(passes)
-    return f"""
-        streak_runs AS (
-            SELECT kind, mode_no, account_no, strategy_no, max(length) FILTER (WHERE outcome > 0) AS longest_win_streak,
-                   max(length) FILTER (WHERE outcome < 0) AS longest_loss_streak
-            FROM ({runs}) GROUP BY ALL),
-        streaks AS (
-            SELECT x.kind,
-                   CASE x.kind WHEN 'overall' THEN m.mode WHEN 'account' THEN c.account ELSE m.mode || '/' || n.strategy END AS key,
-                   x.longest_win_streak, x.longest_loss_streak
-            FROM streak_runs x
-            LEFT JOIN (VALUES (0, 'live'), (1, 'paper')) m(mode_no, mode) ON m.mode_no = x.mode_no
-            LEFT JOIN rpt_cap c ON c.account_no = x.account_no
-            LEFT JOIN rpt_sn n ON n.strategy_no = x.strategy_no)"""
+    accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
+    strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
+    if not accounts or not strategies:
+        return {}
+    where, params = _where(filters)
+    day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
+    frame = store.query_df(f"""
+        SELECT CAST(list_position(?::VARCHAR[], account) AS USMALLINT) AS account_no,
+               CAST(list_position(?::VARCHAR[], coalesce(strategy, '')) AS USMALLINT) AS strategy_no,
+               CAST(sign(net_pnl) AS TINYINT) AS outcome
+        FROM trades WHERE {where} {day_filter} ORDER BY exit_ts, rowid
+    """, [[a["account"] for a in accounts], [s["strategy"] for s in strategies], *params, *day_params])  # fmt: skip
+    account_no = frame["account_no"].to_numpy()
+    strategy_no = frame["strategy_no"].to_numpy()
+    outcome = frame["outcome"].to_numpy()
+    group_of = np.zeros(len(accounts) + 1, dtype=np.int64)
+    group_of[[a["account_no"] for a in accounts]] = [a["group_no"] for a in accounts]
+    groups = {a["group_no"]: (a["mode"], a["currency"]) for a in accounts}
+    names = {s["strategy_no"]: s["strategy"] for s in strategies}
+    group = group_of[account_no]
+    width = len(strategies) + 1
+    result: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for scope, runs in longest_runs(group, outcome).items():
+        mode, currency = groups[scope]
+        result[("overall", mode, currency)] = runs
+    by_account = {a["account_no"]: a for a in accounts}
+    for scope, runs in longest_runs(account_no, outcome).items():
+        result[("account", by_account[scope]["account"], by_account[scope]["currency"])] = runs
+    for scope, runs in longest_runs(group * width + strategy_no.astype(np.int64), outcome).items():
+        mode, currency = groups[scope // width]
+        result[("strategy", f"{mode}/{names[scope % width]}", currency)] = runs
+    return result
 
 
 def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
@@ -319,34 +371,37 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     annual = float(filters.periods_per_year) ** 0.5
     scopes = _rows(store, f"""
         WITH tr AS (
-            SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, sum(trades) AS trades, sum(wins) AS wins, sum(losses) AS losses,
-                   sum(pnl) AS net_pnl, sum(gross) AS gross_pnl, sum(costs) AS costs, sum(slippage) AS slippage,
-                   sum(slippage) / sum(trades) AS slippage_per_trade,
+            SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, currency, sum(trades) AS trades, sum(wins) AS wins,
+                   sum(losses) AS losses, sum(pnl) AS net_pnl, sum(gross) AS gross_pnl, sum(costs) AS costs,
+                   sum(slippage) AS slippage, sum(slippage) / sum(trades) AS slippage_per_trade,
                    sum(gross_profit) AS gross_profit, sum(gross_loss) AS gross_loss,
                    sum(gross_profit) / nullif(sum(wins), 0) AS avg_win, sum(gross_loss) / nullif(sum(losses), 0) AS avg_loss,
                    sum(pnl) / sum(trades) AS expectancy, sum(notional_sum) / sum(trades) AS avg_notional,
                    max(max_notional) AS max_notional, sum(held_s) AS seconds_in_market,
                    sum(notional_seconds) AS notional_seconds, max(session_s) AS session_seconds
-            FROM (SELECT g.*, c.mode, c.session_s FROM rpt_g g JOIN rpt_cap c USING (account) WHERE g.in_range)
+            FROM (SELECT g.*, c.mode, c.currency, c.session_s FROM rpt_g g JOIN rpt_cap c USING (account) WHERE g.in_range)
             GROUP BY {SCOPE_SETS}),
         dy AS (
-            SELECT kind, key, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
+            SELECT kind, key, currency, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
                    count(*) FILTER (WHERE trades = 0) AS days_without_trades,
                    avg(ret - {rf_daily!r}) AS mean_excess, stddev_samp(ret) AS sd,
                    sqrt(avg(power(least(ret - {rf_daily!r}, 0), 2))) AS downside,
                    arg_max(equity, day) AS final_equity
             FROM rpt_daily GROUP BY ALL),
-        ranked AS (SELECT *, row_number() OVER (PARTITION BY kind, key ORDER BY drawdown, day) AS r,
-                          sum(CASE WHEN drawdown >= 0 THEN 1 ELSE 0 END) OVER (PARTITION BY kind, key ORDER BY day ROWS UNBOUNDED PRECEDING) AS episode
+        ranked AS (SELECT *, row_number() OVER (PARTITION BY kind, key, currency ORDER BY drawdown, day) AS r,
+                          sum(CASE WHEN drawdown >= 0 THEN 1 ELSE 0 END)
+                              OVER (PARTITION BY kind, key, currency ORDER BY day ROWS UNBOUNDED PRECEDING) AS episode
                    FROM rpt_daily),
-        trough AS (SELECT kind, key, day AS dd_trough, -drawdown AS max_drawdown, -drawdown_pct AS max_drawdown_pct, peak AS dd_peak, episode
+        trough AS (SELECT kind, key, currency, day AS dd_trough, -drawdown AS max_drawdown, -drawdown_pct AS max_drawdown_pct,
+                          peak AS dd_peak, episode
                    FROM ranked WHERE r = 1 AND drawdown < 0),
-        dd AS (SELECT t.kind, t.key, t.dd_trough, t.max_drawdown, t.max_drawdown_pct, t.dd_peak,
-                      (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.episode = t.episode AND x.drawdown < 0) AS dd_start,
-                      (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.day > t.dd_trough AND x.drawdown >= 0) AS dd_recovery
-               FROM trough t),
-        {_streaks_sql()}
-        SELECT b.kind, b.key, b.capital, b.prior AS pnl_before_range, b.base AS starting_equity,
+        dd AS (SELECT t.kind, t.key, t.currency, t.dd_trough, t.max_drawdown, t.max_drawdown_pct, t.dd_peak,
+                      (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.currency = t.currency
+                                                         AND x.episode = t.episode AND x.drawdown < 0) AS dd_start,
+                      (SELECT min(x.day) FROM ranked x WHERE x.kind = t.kind AND x.key = t.key AND x.currency = t.currency
+                                                         AND x.day > t.dd_trough AND x.drawdown >= 0) AS dd_recovery
+               FROM trough t)
+        SELECT b.kind, b.key, b.currency, b.capital, b.prior AS pnl_before_range, b.base AS starting_equity,
                coalesce(tr.trades, 0) AS trades, coalesce(tr.wins, 0) AS wins, coalesce(tr.losses, 0) AS losses,
                tr.wins / nullif(tr.trades, 0) AS win_rate, coalesce(tr.net_pnl, 0) AS net_pnl, coalesce(tr.gross_pnl, 0) AS gross_pnl,
                coalesce(tr.net_pnl, 0) / nullif(b.base, 0) AS total_return, dy.final_equity,
@@ -364,43 +419,46 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                coalesce(tr.seconds_in_market, 0) / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) AS exposure,
                tr.notional_seconds / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) AS avg_notional_in_use,
                tr.notional_seconds / nullif(dy.days * coalesce(tr.session_seconds, 22500), 0) / nullif(b.base, 0) AS capital_use,
-               tr.avg_notional, tr.max_notional, tr.max_notional / nullif(b.base, 0) AS max_position_share,
-               coalesce(streaks.longest_win_streak, 0) AS longest_win_streak,
-               coalesce(streaks.longest_loss_streak, 0) AS longest_loss_streak
-        FROM rpt_base b LEFT JOIN tr USING (kind, key) LEFT JOIN dy USING (kind, key) LEFT JOIN dd USING (kind, key)
-        LEFT JOIN streaks USING (kind, key)
+               tr.avg_notional, tr.max_notional, tr.max_notional / nullif(b.base, 0) AS max_position_share
+        FROM rpt_base b LEFT JOIN tr USING (kind, key, currency) LEFT JOIN dy USING (kind, key, currency)
+        LEFT JOIN dd USING (kind, key, currency)
         WHERE dy.days IS NOT NULL OR tr.trades IS NOT NULL
-        ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key
+        ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key, b.currency
     """)
     fills = _fill_rates(store, filters, start, end)
+    streaks = _streaks(store, filters, start, end)
+    no_fills = {"orders": 0, "orders_filled": 0, "fill_rate": None, "quantity_fill_rate": None}
     for scope in scopes:
-        scope["mode"] = scope["key"].split("/")[0] if scope["kind"] == "strategy" else (
-            scope["key"] if scope["kind"] == "overall" else ("paper" if scope["key"].startswith("paper:") else "live"))
-        scope["strategy"] = scope["key"].split("/", 1)[1] if scope["kind"] == "strategy" else None
-        scope["account"] = scope["key"] if scope["kind"] == "account" else None
-        scope.update(fills.get((scope["kind"], scope["key"]), {"orders": 0, "orders_filled": 0, "fill_rate": None, "quantity_fill_rate": None}))
+        kind, key = scope["kind"], scope["key"]
+        scope["mode"] = key.split("/")[0] if kind == "strategy" else (key if kind == "overall" else ("paper" if key.startswith("paper:") else "live"))
+        scope["strategy"] = key.split("/", 1)[1] if kind == "strategy" else None
+        scope["account"] = key if kind == "account" else None
+        wins, losses = streaks.get((kind, key, scope["currency"]), (0, 0))
+        scope["longest_win_streak"], scope["longest_loss_streak"] = wins, losses
+        scope.update(fills.get((kind, key, scope["currency"]), no_fills))
     days = _rows(store, """
-        SELECT kind, key, day, trades, wins, losses, pnl AS net_pnl, costs, slippage, start_equity, equity, ret AS return,
-               drawdown, drawdown_pct FROM rpt_daily ORDER BY kind, key, day
+        SELECT kind, key, currency, day, trades, wins, losses, pnl AS net_pnl, costs, slippage, start_equity, equity,
+               ret AS return, drawdown, drawdown_pct
+        FROM rpt_daily ORDER BY kind, key, currency, day
     """)
     months = _rows(store, """
-        SELECT kind, key, strftime(date_trunc('month', day), '%Y-%m') AS month, count(*) AS days, sum(trades) AS trades,
+        SELECT kind, key, currency, strftime(date_trunc('month', day), '%Y-%m') AS month, count(*) AS days, sum(trades) AS trades,
                sum(wins) AS wins, sum(losses) AS losses, sum(pnl) AS net_pnl, sum(costs) AS costs,
                arg_min(start_equity, day) AS start_equity, arg_max(equity, day) AS equity,
                sum(pnl) / nullif(arg_min(start_equity, day), 0) AS return, min(drawdown_pct) AS worst_drawdown_pct
-        FROM rpt_daily GROUP BY ALL ORDER BY kind, key, month
+        FROM rpt_daily GROUP BY ALL ORDER BY kind, key, currency, month
     """)
     exits = _exit_reasons(store, filters, start, end)
     blocks = _blocks(store, filters, start, end)
     accounts = _rows(store, """
-        SELECT account, mode, first_day, capital, first_day_from_journal, tz FROM rpt_cap
+        SELECT account, mode, currency, first_day, capital, first_day_from_journal, tz FROM rpt_cap
         WHERE account IN (SELECT account FROM rpt_d) ORDER BY account
     """)
     return Metrics(scopes=scopes, days=days, months=months, exit_reasons=exits, blocks=blocks, accounts=accounts)
 
 
 def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
-    """Per strategy and exit reason: how the trades ended, what they made and what slippage they paid."""
+    """Per strategy, currency and exit reason: how the trades ended, what they made and what slippage they paid."""
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
     return _rows(store, f"""
@@ -409,22 +467,21 @@ def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: da
                    count(*) FILTER (WHERE net_pnl > 0) AS wins, sum(CAST(net_pnl AS DOUBLE)) AS net_pnl,
                    sum(CAST(slippage AS DOUBLE)) AS slippage
             FROM trades WHERE {where} {day_filter} GROUP BY ALL)
-        SELECT {MODE_SQL} AS mode, strategy, exit_reason, sum(trades) AS trades, sum(wins) AS wins, sum(net_pnl) AS net_pnl,
+        SELECT c.mode, c.currency, strategy, exit_reason, sum(trades) AS trades, sum(wins) AS wins, sum(net_pnl) AS net_pnl,
                sum(net_pnl) / sum(trades) AS avg_pnl, sum(slippage) AS slippage, sum(slippage) / sum(trades) AS slippage_per_trade
-        FROM r GROUP BY ALL ORDER BY mode, strategy, trades DESC, exit_reason
-    """, [*params, *day_params])
+        FROM r JOIN rpt_cap c USING (account) GROUP BY ALL ORDER BY c.mode, c.currency, strategy, trades DESC, exit_reason
+    """, [*params, *day_params])  # fmt: skip
 
 
 def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: date, end: date) -> tuple[str, list[Any]]:
     """``AND <local day of column> BETWEEN start AND end``, or nothing (and no per-row date arithmetic) without --from/--to."""
     if filters.start is None and filters.end is None:
         return "", []
-    india = [row["account"] for row in _rows(store, "SELECT account FROM rpt_cap WHERE utc_offset_s > 0")]
-    day, params = _day_sql(column, india)
+    day, params = _day_sql(column, *_offsets(store))
     return f"AND {day} BETWEEN ? AND ?", [*params, start, end]
 
 
-def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str], dict[str, Any]]:
+def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill."""
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "created_at", start, end)
@@ -435,24 +492,26 @@ def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date
                    sum(filled_quantity) AS filled_quantity
             FROM orders WHERE order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter}
             GROUP BY ALL)
-        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, sum(orders) AS orders, sum(filled) AS orders_filled,
+        SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, currency, sum(orders) AS orders, sum(filled) AS orders_filled,
                sum(filled) / sum(orders) AS fill_rate, sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
-        FROM (SELECT *, {MODE_SQL} AS mode FROM o) GROUP BY {SCOPE_SETS}
+        FROM (SELECT o.*, c.mode, c.currency FROM o JOIN rpt_cap c USING (account)) GROUP BY {SCOPE_SETS}
     """, [*params, *day_params])
-    return {(r.pop("kind"), r.pop("key")): r for r in rows}
+    return {(r.pop("kind"), r.pop("key"), r.pop("currency")): r for r in rows}
 
 
 def _blocks(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
     """Blocked signals per strategy and rule (counts from the projection), with the latest reason from the journal."""
     where, params = _where(filters)
     return _rows(store, f"""
-        WITH b AS (SELECT {MODE_SQL} AS mode, strategy, rule, sum(count) AS count FROM blocks
+        WITH b AS (SELECT {MODE_SQL} AS mode, coalesce(c.currency, '{UNKNOWN_CURRENCY}') AS currency, strategy, rule,
+                          sum(count) AS count
+                   FROM blocks LEFT JOIN rpt_cap c USING (account)
                    WHERE {where} AND day BETWEEN ? AND ? GROUP BY ALL),
         e AS (SELECT {MODE_SQL} AS mode, json_extract_string(payload, '$.strategy') AS strategy,
                      json_extract_string(payload, '$.rule') AS rule,
                      arg_max(json_extract_string(payload, '$.reason'), seq) AS latest_reason
               FROM events WHERE type = 'SignalBlocked' GROUP BY ALL)
-        SELECT b.mode, b.strategy, b.rule, b.count, e.latest_reason FROM b
+        SELECT b.mode, b.currency, b.strategy, b.rule, b.count, e.latest_reason FROM b
         LEFT JOIN e ON e.mode = b.mode AND e.strategy = b.strategy AND e.rule = b.rule
-        ORDER BY b.mode, b.strategy, b.count DESC, b.rule
+        ORDER BY b.mode, b.currency, b.strategy, b.count DESC, b.rule
     """, [*params, start, end])

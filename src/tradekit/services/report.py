@@ -7,6 +7,7 @@ trade files traders keep, with the same columns whatever the format.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,29 @@ EXPORT_COLUMNS = (
 """Columns of every trade export, in order; ``day`` is the exchange-local date of the exit."""
 
 
+@dataclass(frozen=True)
+class Section:
+    """The part of the report for one mode in one currency."""
+
+    mode: str
+    currency: str
+    single: bool = True  # the mode's only currency
+
+    @property
+    def id(self) -> str:
+        """``paper``; ``paper-inr`` / ``paper-usd`` when the mode holds accounts in more than one currency (chart ids, curves)."""
+        if self.single:
+            return self.mode
+        return f"{self.mode}-{self.currency.lower() if self.currency.isalpha() else 'unknown'}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.mode} · {self.currency}"
+
+    def has(self, row: dict[str, Any]) -> bool:
+        return row.get("mode") == self.mode and row.get("currency") == self.currency
+
+
 @dataclass
 class Report:
     filters: ReportFilters
@@ -34,12 +58,21 @@ class Report:
     curves: dict[str, dict[str, Any]] = field(default_factory=dict)
     store: str = ""
 
-    def scopes(self, mode: str, kind: str | None = None) -> list[dict[str, Any]]:
-        return [s for s in self.metrics.scopes if s["mode"] == mode and (kind is None or s["kind"] == kind)]
+    def scopes(self, mode: str, kind: str | None = None, currency: str | None = None) -> list[dict[str, Any]]:
+        return [s for s in self.metrics.scopes
+                if s["mode"] == mode and (kind is None or s["kind"] == kind) and (currency is None or s["currency"] == currency)]  # fmt: skip
 
     @property
     def modes(self) -> list[str]:
-        return sorted((s["key"] for s in self.metrics.scopes if s["kind"] == "overall"), key=lambda mode: mode != "paper")
+        return sorted({s["key"] for s in self.metrics.scopes if s["kind"] == "overall"}, key=lambda mode: mode != "paper")
+
+    @property
+    def sections(self) -> list[Section]:
+        """One section per mode and currency, paper first: money is only ever added up inside one."""
+        pairs = sorted({(s["key"], s["currency"]) for s in self.metrics.scopes if s["kind"] == "overall"},
+                       key=lambda pair: (pair[0] != "paper", pair[1]))  # fmt: skip
+        modes = [mode for mode, _ in pairs]
+        return [Section(mode, currency, single=modes.count(mode) == 1) for mode, currency in pairs]
 
     def to_dict(self) -> dict[str, Any]:
         f = self.filters
@@ -47,6 +80,7 @@ class Report:
             "store": self.store,
             "filters": {"from": f.start, "to": f.end, "strategies": list(f.strategies), "accounts": list(f.accounts),
                         "mode": f.mode, "risk_free": f.risk_free, "periods_per_year": f.periods_per_year},
+            "sections": [{"id": x.id, "mode": x.mode, "currency": x.currency} for x in self.sections],
             "accounts": self.metrics.accounts,
             "scopes": self.metrics.scopes,
             "benchmarks": self.benchmarks,
@@ -74,30 +108,51 @@ def data_root(ws: Workspace) -> Path:
     return Path(root).expanduser() if root else bundled_root()
 
 
+def paper_currencies(home: Path) -> dict[str, str]:
+    """``{"paper:us": "USD", ...}`` from the paper venue's own files: the currency of paper accounts that have not traded yet."""
+    found: dict[str, str] = {}
+    for path in sorted((home / "paper").glob("*.json")):
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a venue file being rewritten or damaged: the store's own evidence still decides
+        if isinstance(state, dict) and isinstance(state.get("account"), str) and isinstance(state.get("currency"), str):
+            found[state["account"]] = state["currency"]
+    return found
+
+
 def build_report(ws: Workspace, filters: ReportFilters, *, benchmark: str | None = None) -> Report:
-    """Every metric for ``filters``, the benchmark comparison per account and the curves the charts draw."""
+    """Every metric for ``filters``, the benchmark comparison per account and the curves the charts draw (one per mode and currency)."""
     settings = report_settings(ws)
     symbol_override = benchmark or settings["benchmark"] or None
     root = data_root(ws)
     store = ws.open_store(readonly=True)
     try:
-        metrics = compute(store, filters)
+        metrics = compute(store, filters, currencies=paper_currencies(ws.home))
     finally:
         store.close()
     report = Report(filters=filters, metrics=metrics, store=str(ws.store_path))
     account_scopes = {s["key"]: s for s in metrics.scopes if s["kind"] == "account"}
+    levels = bm.IndexLevels(root)
+    compared = []
     for account in metrics.accounts:
         scope = account_scopes.get(account["account"])
         market = bm.market_of(account["tz"])
         if market is None or scope is None:
             continue
         symbol = symbol_override or bm.DEFAULT_BENCHMARKS[market]
+        compared.append((account, scope, market, symbol))
+        if account["first_day"] is not None and scope["last_day"] is not None:
+            levels.want(market, symbol, account["first_day"], scope["last_day"])  # the curves ask within these ranges
+    for account, scope, market, symbol in compared:
         report.benchmarks.append(bm.compare(
             account=account["account"], first_day=account["first_day"], capital=account["capital"],
             final_equity=scope["final_equity"], last_day=scope["last_day"], symbol=symbol, market=market, root=root,
+            levels=levels,
         ))  # fmt: skip
-    for mode in report.modes:
-        rows = [d for d in metrics.days if d["kind"] == "overall" and d["key"] == mode]
+    for section in report.sections:
+        mode = section.mode
+        rows = [d for d in metrics.days if d["kind"] == "overall" and d["key"] == mode and d["currency"] == section.currency]
         days = [d["day"] for d in rows]
         curve: dict[str, Any] = {
             "days": days,
@@ -107,17 +162,17 @@ def build_report(ws: Workspace, filters: ReportFilters, *, benchmark: str | None
             "benchmark": None,
             "benchmark_symbol": None,
         }
-        accounts = [a for a in metrics.accounts if a["mode"] == mode and a["first_day"] is not None and a["tz"]]
+        accounts = [a for a in metrics.accounts if section.has(a) and a["first_day"] is not None and a["tz"]]
         capital = sum(a["capital"] or 0 for a in accounts)
         if accounts and days and capital:
             market = bm.market_of(accounts[0]["tz"]) or "NSE"
             symbol = symbol_override or bm.DEFAULT_BENCHMARKS[market]
-            levels = bm.index_days(root, market, symbol, min(a["first_day"] for a in accounts), days[-1])
-            if levels:
-                curve["benchmark"] = bm.curve(levels, days, capital)
+            found = levels.between(market, symbol, min(a["first_day"] for a in accounts), days[-1])
+            if found:
+                curve["benchmark"] = bm.curve(found, days, capital)
                 curve["benchmark_symbol"] = symbol
-        curve["months"] = [m for m in metrics.months if m["kind"] == "overall" and m["key"] == mode]
-        report.curves[mode] = curve
+        curve["months"] = [m for m in metrics.months if m["kind"] == "overall" and m["key"] == mode and m["currency"] == section.currency]
+        report.curves[section.id] = curve
     return report
 
 
@@ -176,4 +231,4 @@ def parse_day(text: str, option: str) -> date:
         raise ConfigError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-__all__ = ["EXPORT_COLUMNS", "LAST_DAY", "Report", "ReportFilters", "build_report", "export_trades", "parse_day"]
+__all__ = ["EXPORT_COLUMNS", "LAST_DAY", "Report", "ReportFilters", "Section", "build_report", "export_trades", "paper_currencies", "parse_day"]
