@@ -126,3 +126,16 @@ def test_default_caches_big_days_under_the_home_and_env_turns_it_off(tmp_path: P
     other = write_day(tmp_path / "other", NIFTY_MANIFEST, NIFTY_INSTRUMENTS, bars)
     load_day(other)
     assert len(entries(isolated_home / "cache" / "days")) == 1
+
+
+def test_day_listing_sees_a_changed_manifest_and_bars_file(tmp_path: Path) -> None:
+    """``list_days`` remembers each day's summary only while its files are unchanged."""
+    from tradekit.data import list_days
+
+    directory = write_day(tmp_path / "data", NIFTY_MANIFEST, NIFTY_INSTRUMENTS, NIFTY_BARS)
+    (first,) = list_days(tmp_path / "data")
+    assert (first.regime, first.rows) == ("hand-written", 9)
+    (directory / "day.toml").write_text(NIFTY_MANIFEST.replace('regime = "hand-written"', 'regime = "edited by hand"'))
+    (directory / "bars.csv").write_text(NIFTY_BARS + "2025-12-09T09:18:00+05:30,NIFTY 50,1,1,1,1,0,0\n")
+    (again,) = list_days(tmp_path / "data")
+    assert (again.regime, again.rows) == ("edited by hand", 10)
