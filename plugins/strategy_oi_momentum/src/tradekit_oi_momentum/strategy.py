@@ -201,15 +201,19 @@ class OiMomentumStrategy:
         """Add each chain candle to its contract's VWAP sums once; return the OI before it."""
         previous: dict[str, int | None] = {}
         contracts = step.contracts()
+        typical = self.config.vwap_price == "typical"
+        epochs: dict[datetime, int] = {}  # one conversion per candle time (a step's candles share it)
         for iid in sorted(candles):
             if not chain.contains(iid):
                 continue
             candle = candles[iid]
-            epoch = int(candle.ts.timestamp())
+            epoch = epochs.get(candle.ts)
+            if epoch is None:
+                epoch = epochs[candle.ts] = int(candle.ts.timestamp())
             record = contracts.get(iid)
             if record is not None and record[3] >= epoch:
                 continue  # delivered again after a restart: counted already
-            if self.config.vwap_price == "typical":
+            if typical:
                 traded_at = (candle.high + candle.low + candle.close) / 3
             else:
                 traded_at = candle.close
