@@ -16,7 +16,10 @@ and it reports what filling it cost per day); ``--cache cold`` empties it so the
 timed run pays the first read and the write; ``--cache off`` turns it off
 (TRADEKIT_DAY_CACHE=off).
 
-    .venv/bin/python bench/replay_oi.py --days 20
+``--per-day`` then runs the same backtest in the bench process and reports each day's
+CPU seconds, how they grow with the days run, and a 250-day projection carrying that growth.
+
+    .venv/bin/python bench/replay_oi.py --days 20 --per-day
 """
 
 from __future__ import annotations
@@ -88,10 +91,37 @@ def prime_cache(root: Path, days: list[date]) -> float:
     return (time.process_time() - started) / len(days)
 
 
+def per_day_series(root: Path, days: list[date]) -> dict[str, Any]:
+    """The same backtest in this process, CPU and wall seconds of each day (the engine's progress callback),
+    so growth with the number of days shows: the mean of the first and last five days and a least-squares
+    slope, and a 250-day projection that carries the slope on (per-day costs that grow with the account's
+    orders, fills and journal make a year cost more than 250 x an early day)."""
+    os.environ["TRADEKIT_HOME"] = str(HOME)
+    from tradekit.services.backtest import backtest
+    from tradekit.services.setup import workspace
+
+    marks = [(time.process_time(), time.perf_counter())]
+    backtest(workspace(HOME), "oi-momentum", days[0], days[-1], data=root,
+             progress=lambda done, total, day: marks.append((time.process_time(), time.perf_counter())))
+    cpu = [b[0] - a[0] for a, b in zip(marks, marks[1:])]
+    wall = [b[1] - a[1] for a, b in zip(marks, marks[1:])]
+    steady = cpu[1:] if len(cpu) > 2 else cpu  # the first day also pays this process's lazy imports
+    n = len(steady)
+    mean_x, mean_y = (n - 1) / 2, sum(steady) / n
+    spread = sum((x - mean_x) ** 2 for x in range(n))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(steady)) / spread if spread else 0.0
+    start = mean_y - slope * mean_x
+    projected = sum(max(start + slope * x, 0.0) for x in range(250)) + (cpu[0] - steady[0] if len(cpu) > 2 else 0.0)
+    return {"cpu_s_per_day": [round(x, 3) for x in cpu], "wall_s_per_day": [round(x, 3) for x in wall],
+            "cpu_first5_mean": round(sum(cpu[:5]) / len(cpu[:5]), 3), "cpu_last5_mean": round(sum(cpu[-5:]) / len(cpu[-5:]), 3),
+            "cpu_slope_s_per_day_per_day": round(slope, 5), "projected_250_days_cpu_s_with_growth": round(projected, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--cache", choices=("warm", "cold", "off"), default="warm")
+    parser.add_argument("--per-day", action="store_true", help="also run in-process: each day's CPU, growth, projection with growth")
     args = parser.parse_args()
     root = WORK / "nse-1s"
     days = ensure_days(root, args.days)
@@ -128,6 +158,7 @@ def main() -> None:
         "peak_rss_mib": round(run["peak_mib"], 1),
         "backtest_command": "tradekit " + " ".join(command[1:]),
         "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        **({"in_process": per_day_series(root, days)} if args.per_day else {}),
     })
 
 
