@@ -54,15 +54,22 @@ def nse_days(count: int, first: date = date(2024, 3, 4)) -> list[date]:
     return days
 
 
-def ensure_days(root: Path, count: int) -> list[date]:
+def ensure_days(root: Path, count: int, jobs: int = 1) -> list[date]:
+    """The first ``count`` NSE trading days from 2024-03-04, generated once each (seed = its number)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     days = nse_days(count)
-    for number, day in enumerate(days):
-        if (root / "NSE" / day.isoformat() / "bars.parquet").is_file():
-            continue
+
+    def generate(number: int, day: date) -> None:
         note(f"generating NSE {day} ({number + 1} of {count}) ...")
         subprocess.run([TRADEKIT, "--home", str(HOME), "data", "generate", "--market", "NSE", "--date", day.isoformat(),
                         "--regime", REGIMES[number % len(REGIMES)], "--seed", str(number + 1), "--root", str(root)],
                        check=True, stdout=subprocess.DEVNULL)
+
+    missing = [(n, d) for n, d in enumerate(days) if not (root / "NSE" / d.isoformat() / "bars.parquet").is_file()]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for future in [pool.submit(generate, n, d) for n, d in missing]:
+            future.result()
     return days
 
 
@@ -121,10 +128,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--cache", choices=("warm", "cold", "off"), default="warm")
+    parser.add_argument("--jobs", type=int, default=1, help="days generated in parallel the first time (each ~10 CPU-s)")
     parser.add_argument("--per-day", action="store_true", help="also run in-process: each day's CPU, growth, projection with growth")
     args = parser.parse_args()
     root = WORK / "nse-1s"
-    days = ensure_days(root, args.days)
+    days = ensure_days(root, args.days, args.jobs)
     import pyarrow.parquet as pq
 
     quotes = sum(pq.ParquetFile(root / "NSE" / day.isoformat() / "bars.parquet").metadata.num_rows for day in days)
