@@ -72,12 +72,20 @@ def backtest(
     inner = Workspace(home=home, config=_with(ws.config, overrides), plugins=ws.plugins)
     summary = BacktestSummary(strategy=strategy, store=str(inner.store_path) if name else None)
     try:
-        for index, day in enumerate(days):
-            outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log)
-            summary.days.append(day)
-            progress(index + 1, len(days), day)
-            if outcome.result is not None and summary.starting_cash is None:
-                summary.starting_cash = outcome.result.closing_cash
+        # one store session for the whole backtest: opened, loaded and written once, not once a day
+        store = inner.open_store(batch_size=100_000, lazy_projections=True)
+        try:
+            book = store.load_book()
+            for index, day in enumerate(days):
+                outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
+                              opened=(store, book))
+                summary.days.append(day)
+                progress(index + 1, len(days), day)
+                if outcome.result is not None and summary.starting_cash is None:
+                    summary.starting_cash = outcome.result.closing_cash
+            store.flush(book)
+        finally:
+            store.close()
         with DuckDBStore(inner.store_path, readonly=True) as store:
             rows = store.query("SELECT count(*), count(*) FILTER (WHERE net_pnl > 0), coalesce(sum(net_pnl), 0), "
                                "coalesce(sum(costs), 0) FROM trades")

@@ -76,27 +76,30 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
     return session
 
 
-def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None) -> RunOutcome:
+def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None,
+        opened: tuple[Any, Any] | None = None) -> RunOutcome:
     """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
-    (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests."""
+    (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests.
+    ``opened``: (store, book) kept open across days by a backtest (no open, load, backup per day)."""
     strategy = ws.strategy(options.strategy)
     if options.broker == "paper":
         if options.live:
             raise ConfigError("--live needs a real broker (--broker zerodha|angelone|ibkr); paper replays recorded data")
-        return _run_replay(ws, options, strategy, log)
+        return _run_replay(ws, options, strategy, log, opened)
     from tradekit.services.live import run_session
 
     return run_session(ws, options, strategy, log, clock=clock)
 
 
-def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None]) -> RunOutcome:
+def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None],
+                opened: tuple[Any, Any] | None = None) -> RunOutcome:
     market = strategy.market
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
     batch = int(ws.config.get("engine.replay_batch", 200))
-    store = ws.open_store(batch_size=batch, lazy_projections=True)
+    store = ws.open_store(batch_size=batch, lazy_projections=True) if opened is None else opened[0]
     try:
-        book = store.load_book()
+        book = store.load_book() if opened is None else opened[1]
         open_positions = book.open_positions(account)
         record = book.strategies.get((account, strategy.name))
         days = _replay_days(ws, market, options.data)
@@ -148,8 +151,10 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         finally:
             control_server.close()
             broker.close()
-        store.flush(book)
-        store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
+        if opened is None:
+            store.flush(book)
+            store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
         return RunOutcome(info.day, result, f"{info.day} done", issues)
     finally:
-        store.close()
+        if opened is None:
+            store.close()
