@@ -11,6 +11,7 @@ is there or the gap was filled from history, never half-built.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ class IBKRFeed:
         self.on_bar = on_bar
         self._lock = threading.Lock()
         self._bars: dict[InstrumentId, dict[datetime, Candle]] = {}
+        self._starts: dict[InstrumentId, list[datetime]] = {}  # sorted keys of _bars: lookups by time are bisections
 
     def instruments(self) -> Mapping[InstrumentId, Instrument]:
         return {instrument.id: instrument for instrument in self.broker.instruments()}
@@ -53,7 +55,7 @@ class IBKRFeed:
 
     def quote(self, instrument_id: InstrumentId, at: datetime) -> Quote | None:
         """The close of the last buffered 5-second bar that ended at or before ``at``."""
-        finished = [bar for bar in self.buffered(instrument_id) if bar.end <= at]
+        finished = self._between(instrument_id, None, at - timedelta(seconds=REALTIME_SECONDS))
         if not finished:
             return None
         bar = finished[-1]
@@ -71,7 +73,8 @@ class IBKRFeed:
                     direction: int) -> tuple[datetime, float] | None:
         """The first bar ending in (start, end] that reaches ``level`` (down when ``direction`` < 0):
         its end time and the fill price (the level, or the open when the bar gapped through it)."""
-        for bar in self.buffered(instrument_id):
+        step = timedelta(seconds=REALTIME_SECONDS)
+        for bar in self._between(instrument_id, start - step, end - step):
             if not start < bar.end <= end:
                 continue
             if (direction < 0 and bar.low <= level) or (direction >= 0 and bar.high >= level):
@@ -95,17 +98,28 @@ class IBKRFeed:
     def _receive(self, candle: Candle) -> None:
         with self._lock:
             buffer = self._bars.setdefault(candle.instrument_id, {})
+            starts = self._starts.setdefault(candle.instrument_id, [])
+            if candle.ts not in buffer:
+                bisect.insort(starts, candle.ts)
             buffer[candle.ts] = candle
-            if len(buffer) > BUFFER_BARS:
-                for stale in sorted(buffer)[: len(buffer) - BUFFER_BARS]:
+            if len(starts) > BUFFER_BARS:
+                for stale in starts[: len(starts) - BUFFER_BARS]:
                     del buffer[stale]
+                del starts[: len(starts) - BUFFER_BARS]
         if self.on_bar is not None:
             self.on_bar(candle)
 
     def buffered(self, instrument_id: InstrumentId) -> list[Candle]:
+        return self._between(instrument_id, None, None)
+
+    def _between(self, instrument_id: InstrumentId, first: datetime | None, last: datetime | None) -> list[Candle]:
+        """Buffered bars starting in [first, last] (open ends when None), oldest first."""
         key = parsing.stock_id(parsing.symbol_of(instrument_id))
         with self._lock:
-            return [self._bars.get(key, {})[ts] for ts in sorted(self._bars.get(key, {}))]
+            buffer, starts = self._bars.get(key, {}), self._starts.get(key, [])
+            low = 0 if first is None else bisect.bisect_left(starts, first)
+            high = len(starts) if last is None else bisect.bisect_right(starts, last)
+            return [buffer[ts] for ts in starts[low:high]]
 
     def candles(self, instrument_ids: Iterable[InstrumentId], start: datetime, seconds: int) -> dict[InstrumentId, Candle]:
         """Candles of ``seconds`` starting at ``start``; instruments with no data are absent."""
@@ -130,7 +144,4 @@ class IBKRFeed:
         return out
 
     def _pieces(self, key: InstrumentId, start: datetime, seconds: int) -> list[Candle]:
-        end = start + timedelta(seconds=seconds)
-        with self._lock:
-            buffer = self._bars.get(key, {})
-            return [buffer[ts] for ts in sorted(buffer) if start <= ts < end]
+        return self._between(key, start, start + timedelta(seconds=seconds - REALTIME_SECONDS))
