@@ -23,6 +23,7 @@ from tradekit_ibkr.bars import REALTIME_SECONDS
 from tradekit_ibkr.broker import IBKRBroker
 
 BUFFER_BARS = 720 * 7  # a whole US session of 5-second bars and then some
+LATE_BAR_SECONDS = 2.0  # the bar that just closed reaches us a moment after its end: wait this long for it
 
 
 class IBKRFeed:
@@ -35,11 +36,15 @@ class IBKRFeed:
 
     market = "NYSE"
 
-    def __init__(self, broker: IBKRBroker, on_bar: Callable[[Candle], None] | None = None) -> None:
-        """``on_bar`` sees each 5-second bar after it is buffered (on the client thread)."""
+    def __init__(self, broker: IBKRBroker, on_bar: Callable[[Candle], None] | None = None,
+                 late_bar_seconds: float = LATE_BAR_SECONDS) -> None:
+        """``on_bar`` sees each 5-second bar after it is buffered (on the client thread);
+        ``late_bar_seconds`` is how long (real time) a candle waits for a bar history did not have yet."""
         self.broker = broker
         self.on_bar = on_bar
+        self.late_bar_seconds = late_bar_seconds
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._bars: dict[InstrumentId, dict[datetime, Candle]] = {}
         self._starts: dict[InstrumentId, list[datetime]] = {}  # sorted keys of _bars: lookups by time are bisections
 
@@ -106,6 +111,7 @@ class IBKRFeed:
                 for stale in starts[: len(starts) - BUFFER_BARS]:
                     del buffer[stale]
                 del starts[: len(starts) - BUFFER_BARS]
+            self._arrived.notify_all()
         if self.on_bar is not None:
             self.on_bar(candle)
 
@@ -135,6 +141,8 @@ class IBKRFeed:
                 for candle in self.broker.historical(key, start, start + timedelta(seconds=seconds), REALTIME_SECONDS):
                     self._receive(candle)
                 pieces = self._pieces(key, start, seconds)
+            if 0 < len(pieces) < seconds // REALTIME_SECONDS:
+                pieces = self._await_pieces(key, start, seconds)
             if pieces:
                 out[instrument_id] = Candle(
                     instrument_id=instrument_id, ts=start, interval_seconds=seconds, open=pieces[0].open,
@@ -142,6 +150,13 @@ class IBKRFeed:
                     volume=sum(p.volume for p in pieces),
                 )
         return out
+
+    def _await_pieces(self, key: InstrumentId, start: datetime, seconds: int) -> list[Candle]:
+        """History lacked the newest bars: give the real-time ones ``late_bar_seconds`` to arrive, then take what is there."""
+        wanted = seconds // REALTIME_SECONDS
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self._pieces(key, start, seconds)) >= wanted, timeout=self.late_bar_seconds)
+        return self._pieces(key, start, seconds)
 
     def _pieces(self, key: InstrumentId, start: datetime, seconds: int) -> list[Candle]:
         return self._between(key, start, start + timedelta(seconds=seconds - REALTIME_SECONDS))
