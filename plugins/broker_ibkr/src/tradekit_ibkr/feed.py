@@ -43,7 +43,7 @@ class IBKRFeed:
         self.broker = broker
         self.on_bar = on_bar
         self.late_bar_seconds = late_bar_seconds
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the arrival condition's predicate reads the buffer under it
         self._arrived = threading.Condition(self._lock)
         self._bars: dict[InstrumentId, dict[datetime, Candle]] = {}
         self._starts: dict[InstrumentId, list[datetime]] = {}  # sorted keys of _bars: lookups by time are bisections
