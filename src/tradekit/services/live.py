@@ -9,10 +9,10 @@ broker's reports by tag.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
