@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from tradekit_ibkr.bars import BarQueue
@@ -41,6 +42,28 @@ def test_feed_fills_a_gap_from_history(broker: IBKRBroker, gateway: FakeGateway,
     got = candle["SMART:AAPL"]
     assert (got.open, got.high, got.low, got.close, got.volume) == _expected(market, "AAPL", start, 60)
 
+
+def test_feed_waits_for_the_bar_that_closed_as_the_candle_was_asked(broker: IBKRBroker, gateway: FakeGateway, market) -> None:
+    """A gateway a moment behind (history lacks the newest bar): the real-time bar completes the candle."""
+    arrived = BarQueue()
+    feed = IBKRFeed(broker, on_bar=arrived.put, late_bar_seconds=30)
+    feed.watch(["SMART:TSLA"])
+    assert gateway.wait_for(lambda: gateway.realtime_subscribers("TSLA") == 1)
+    start = gateway.now
+    gateway.advance(55)
+    for _ in range(11):
+        arrived.get(timeout=5)
+    histories = gateway.requests_seen().count(20)
+
+    def gateway_catches_up() -> None:  # once the history request was answered, the last bar closes
+        gateway.wait_for(lambda: gateway.requests_seen().count(20) > histories, timeout=30)
+        gateway.advance(5)
+
+    helper = threading.Thread(target=gateway_catches_up)
+    helper.start()
+    candle = feed.candles(["SMART:TSLA"], start, 60)["SMART:TSLA"]
+    helper.join()
+    assert (candle.open, candle.high, candle.low, candle.close, candle.volume) == _expected(market, "TSLA", start, 60)
 
 
 def test_feed_serves_the_paper_venue_quotes_and_stop_crossings(broker: IBKRBroker, gateway: FakeGateway, market) -> None:

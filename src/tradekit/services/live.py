@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,7 +70,7 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         risk, channel, control_server = engine_controls(ws, strategy.name, 0.0, log)
         engine = Engine(
             store=store, book=book, broker=execution, feed=feed, strategy=strategy, clock=clock, session=session,
-            settings=EngineSettings(account=account, store_id=store.store_id, live=True, opening_cash=opening,
+            settings=EngineSettings(account=account, store_id=store.store_id, live=True, opening_cash=opening, extras=_day_files(ws, options, market, session.day),
                                     fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
                                     sync=ws.config.section("sync"), stream_quotes=str(ws.config.get("engine.stream_quotes", "auto"))),
             log=log, notify=ws.plugins.notify, risk=risk, control=channel,
@@ -84,3 +85,10 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
     finally:
         store.close()
         broker.close()
+
+
+def _day_files(ws: Workspace, options: RunOptions, market: str, day: Any) -> dict[str, Any]:
+    """Today's day files (ps60's ``scanner.csv``) where a replayed day keeps them: <data root>/<market>/<day>/."""
+    root = options.data or (Path(ws.config.get("data.root")) if ws.config.get("data.root") else None)
+    scanner = root / market / day.isoformat() / "scanner.csv" if root is not None else None
+    return {"scanner": scanner} if scanner is not None and scanner.is_file() else {}

@@ -363,6 +363,19 @@ class IBKRBroker:
                 candles.append(candle)
         return candles
 
+    def market_feed(self, market: str, poll_seconds: int) -> Any:
+        """The feed ``tradekit run --broker ibkr`` reads: candles from 5-second real-time bars on this connection.
+
+        It also prices the paper venue of a paper run (``quote``, ``first_cross``),
+        so paper fills follow the gateway's own bars. ``poll_seconds`` is not
+        needed: bars are pushed.
+        """
+        from tradekit_ibkr.feed import IBKRFeed
+
+        if market != IBKRFeed.market:
+            raise BrokerError(f"ibkr: trades US stocks ({IBKRFeed.market}); a strategy for {market} cannot run here")
+        return IBKRFeed(self)
+
     def subscribe_bars(self, instrument_id: InstrumentId, callback: CandleCallback) -> None:
         """Stream 5-second bars of ``instrument_id`` into ``callback`` (on the client thread); kept across reconnects."""
         instrument = parsing.stock_id(parsing.symbol_of(instrument_id))

@@ -11,6 +11,7 @@ is there or the gap was filled from history, never half-built.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from tradekit_ibkr.bars import REALTIME_SECONDS
 from tradekit_ibkr.broker import IBKRBroker
 
 BUFFER_BARS = 720 * 7  # a whole US session of 5-second bars and then some
+LATE_BAR_SECONDS = 2.0  # the bar that just closed reaches us a moment after its end: wait this long for it
 
 
 class IBKRFeed:
@@ -34,12 +36,17 @@ class IBKRFeed:
 
     market = "NYSE"
 
-    def __init__(self, broker: IBKRBroker, on_bar: Callable[[Candle], None] | None = None) -> None:
-        """``on_bar`` sees each 5-second bar after it is buffered (on the client thread)."""
+    def __init__(self, broker: IBKRBroker, on_bar: Callable[[Candle], None] | None = None,
+                 late_bar_seconds: float = LATE_BAR_SECONDS) -> None:
+        """``on_bar`` sees each 5-second bar after it is buffered (on the client thread);
+        ``late_bar_seconds`` is how long (real time) a candle waits for a bar history did not have yet."""
         self.broker = broker
         self.on_bar = on_bar
-        self._lock = threading.Lock()
+        self.late_bar_seconds = late_bar_seconds
+        self._lock = threading.RLock()  # the arrival condition's predicate reads the buffer under it
+        self._arrived = threading.Condition(self._lock)
         self._bars: dict[InstrumentId, dict[datetime, Candle]] = {}
+        self._starts: dict[InstrumentId, list[datetime]] = {}  # sorted keys of _bars: lookups by time are bisections
 
     def instruments(self) -> Mapping[InstrumentId, Instrument]:
         return {instrument.id: instrument for instrument in self.broker.instruments()}
@@ -53,7 +60,7 @@ class IBKRFeed:
 
     def quote(self, instrument_id: InstrumentId, at: datetime) -> Quote | None:
         """The close of the last buffered 5-second bar that ended at or before ``at``."""
-        finished = [bar for bar in self.buffered(instrument_id) if bar.end <= at]
+        finished = self._between(instrument_id, None, at - timedelta(seconds=REALTIME_SECONDS))
         if not finished:
             return None
         bar = finished[-1]
@@ -71,7 +78,8 @@ class IBKRFeed:
                     direction: int) -> tuple[datetime, float] | None:
         """The first bar ending in (start, end] that reaches ``level`` (down when ``direction`` < 0):
         its end time and the fill price (the level, or the open when the bar gapped through it)."""
-        for bar in self.buffered(instrument_id):
+        step = timedelta(seconds=REALTIME_SECONDS)
+        for bar in self._between(instrument_id, start - step, end - step):
             if not start < bar.end <= end:
                 continue
             if (direction < 0 and bar.low <= level) or (direction >= 0 and bar.high >= level):
@@ -95,17 +103,29 @@ class IBKRFeed:
     def _receive(self, candle: Candle) -> None:
         with self._lock:
             buffer = self._bars.setdefault(candle.instrument_id, {})
+            starts = self._starts.setdefault(candle.instrument_id, [])
+            if candle.ts not in buffer:
+                bisect.insort(starts, candle.ts)
             buffer[candle.ts] = candle
-            if len(buffer) > BUFFER_BARS:
-                for stale in sorted(buffer)[: len(buffer) - BUFFER_BARS]:
+            if len(starts) > BUFFER_BARS:
+                for stale in starts[: len(starts) - BUFFER_BARS]:
                     del buffer[stale]
+                del starts[: len(starts) - BUFFER_BARS]
+            self._arrived.notify_all()
         if self.on_bar is not None:
             self.on_bar(candle)
 
     def buffered(self, instrument_id: InstrumentId) -> list[Candle]:
+        return self._between(instrument_id, None, None)
+
+    def _between(self, instrument_id: InstrumentId, first: datetime | None, last: datetime | None) -> list[Candle]:
+        """Buffered bars starting in [first, last] (open ends when None), oldest first."""
         key = parsing.stock_id(parsing.symbol_of(instrument_id))
         with self._lock:
-            return [self._bars.get(key, {})[ts] for ts in sorted(self._bars.get(key, {}))]
+            buffer, starts = self._bars.get(key, {}), self._starts.get(key, [])
+            low = 0 if first is None else bisect.bisect_left(starts, first)
+            high = len(starts) if last is None else bisect.bisect_right(starts, last)
+            return [buffer[ts] for ts in starts[low:high]]
 
     def candles(self, instrument_ids: Iterable[InstrumentId], start: datetime, seconds: int) -> dict[InstrumentId, Candle]:
         """Candles of ``seconds`` starting at ``start``; instruments with no data are absent."""
@@ -121,6 +141,8 @@ class IBKRFeed:
                 for candle in self.broker.historical(key, start, start + timedelta(seconds=seconds), REALTIME_SECONDS):
                     self._receive(candle)
                 pieces = self._pieces(key, start, seconds)
+            if 0 < len(pieces) < seconds // REALTIME_SECONDS:
+                pieces = self._await_pieces(key, start, seconds)
             if pieces:
                 out[instrument_id] = Candle(
                     instrument_id=instrument_id, ts=start, interval_seconds=seconds, open=pieces[0].open,
@@ -129,8 +151,12 @@ class IBKRFeed:
                 )
         return out
 
+    def _await_pieces(self, key: InstrumentId, start: datetime, seconds: int) -> list[Candle]:
+        """History lacked the newest bars: give the real-time ones ``late_bar_seconds`` to arrive, then take what is there."""
+        wanted = seconds // REALTIME_SECONDS
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self._pieces(key, start, seconds)) >= wanted, timeout=self.late_bar_seconds)
+        return self._pieces(key, start, seconds)
+
     def _pieces(self, key: InstrumentId, start: datetime, seconds: int) -> list[Candle]:
-        end = start + timedelta(seconds=seconds)
-        with self._lock:
-            buffer = self._bars.get(key, {})
-            return [buffer[ts] for ts in sorted(buffer) if start <= ts < end]
+        return self._between(key, start, start + timedelta(seconds=seconds - REALTIME_SECONDS))

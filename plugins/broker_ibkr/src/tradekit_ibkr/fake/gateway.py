@@ -2,15 +2,21 @@
 
 It speaks the real socket protocol (see ``wire`` and ``messages``), keeps an
 account (``book``), serves 5-second bars from a ``PriceSource`` and runs on
-its own simulated time: nothing happens until a test (or the pacing thread
-of ``tradekit ibkr fake-gateway``) calls ``advance``. Faults and the "TWS
-app" (manual trades, filling a working stop while tradekit is away) are
-plain methods, so tests drive them directly.
+a ``tradekit.clock.Clock``: its own ``SimClock`` by default, or one shared
+with tradekit (a ``SimClock`` in the same process, a ``FileClock`` across
+processes). Nothing happens until the clock moves: ``advance``/``set_time``
+move it, and a clock moved by someone else (``tradekit run`` sleeping on
+the same ``FileClock``) is caught up with before every request is answered
+and whenever ``sync()`` is called. Faults and the "TWS app" (manual trades,
+filling a working stop while tradekit is away) are plain methods, so tests
+drive them directly.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+from tradekit.clock import Clock, SimClock
 
 from tradekit_ibkr.fake import messages as msg
 from tradekit_ibkr.fake.book import Book, FakeExecution, FakeOrder
@@ -33,12 +39,23 @@ class FakeGateway(TwsServer):
         host: str = "127.0.0.1",
         port: int = 0,
         start: datetime | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock``: the market time to follow (shared with tradekit); ``start`` moves it forward first.
+
+        Without a clock the gateway keeps its own ``SimClock``, starting at
+        ``start`` or the session's open.
+        """
         super().__init__(host, port)
         self.source = source
         self.book = Book(account=account, cash=cash)
         open_, _ = source.session()
-        self._now = (start or open_).astimezone(UTC)
+        if clock is None:
+            clock = SimClock((start or open_).astimezone(UTC))
+        elif start is not None:
+            clock.sleep_until(start)
+        self.clock = clock
+        self._now = clock.now().astimezone(UTC)
         self._next_order_id = 1
         # faults
         self._reject_next: list[str] = []
@@ -52,6 +69,7 @@ class FakeGateway(TwsServer):
         return self.book.account
 
     def _hello(self) -> list[object]:
+        self.sync()
         return msg.server_hello(self._now)
 
     # ------------------------------------------------------------------ time and market
@@ -61,19 +79,42 @@ class FakeGateway(TwsServer):
         return self._now
 
     def advance(self, seconds: float) -> None:
-        """Move the fake's time forward: bars close, subscribers get them, resting orders may fill."""
-        self.set_time(self._now + timedelta(seconds=seconds))
+        """Move the clock forward: bars close, subscribers get them, resting orders may fill."""
+        with self._lock:
+            self.set_time(self._now + timedelta(seconds=seconds))
 
     def set_time(self, moment: datetime) -> None:
+        """Move the clock to ``moment`` (a shared clock already past it stays where it is) and catch up."""
         moment = moment.astimezone(UTC)
         with self._lock:
             if moment < self._now:
                 raise ValueError(f"the fake gateway's time cannot go back from {self._now} to {moment}")
-            previous, self._now = self._now, moment
+            self.clock.sleep_until(moment)
+            self.sync()
+
+    def sync(self) -> datetime:
+        """Catch up with the clock (moved by another process, say): deliver the bars and fills in between."""
+        with self._lock:
+            moment = self.clock.now().astimezone(UTC)
+            if moment > self._now:
+                self._play_until(moment)
+            return self._now
+
+    def _play_until(self, moment: datetime) -> None:
+        """Bar by bar, in time order: at each bar's end the gateway's time is that end."""
+        with self._lock:
+            previous = self._now
+            by_end: dict[datetime, list[tuple[str, Bar]]] = {}
             for symbol in self.source.symbols():
                 for bar in self.source.bars(symbol, previous - timedelta(seconds=BAR_SECONDS), moment):
                     if previous < bar.end <= moment:
-                        self._on_bar(symbol, bar)
+                        by_end.setdefault(bar.end, []).append((symbol, bar))
+            for end in sorted(by_end):
+                self._now = end
+                for symbol, bar in by_end[end]:
+                    self._on_bar(symbol, bar)
+                self._release_delayed()
+            self._now = moment
             self._release_delayed()
 
     def last_price(self, symbol: str) -> float:
@@ -181,6 +222,7 @@ class FakeGateway(TwsServer):
     # ------------------------------------------------------------------ requests
 
     def _dispatch(self, session: Session, f: list[str]) -> None:
+        self.sync()  # answer at the shared clock's time, after what happened on the way there
         kind = int(f[0])
         handler = {
             71: self._start_api, 61: self._req_positions, 64: self._cancel_positions, 5: self._req_open_orders,
