@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +16,8 @@ from tradekit.ports import BrokerContext
 from tradekit_zerodha.broker import ZerodhaBroker
 from tradekit_zerodha.fake import FakeKite, SyntheticNiftyDay
 from tradekit_zerodha.parsing import IST
+
+sys.path.insert(0, str(Path(__file__).parent))  # zerodha_live_helpers, under pytest's importlib mode
 
 DAY = datetime(2025, 10, 6, 10, 0, tzinfo=IST)  # a Monday; the nearest NIFTY expiry is Tuesday 2025-10-07
 

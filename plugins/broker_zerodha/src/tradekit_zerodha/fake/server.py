@@ -488,6 +488,12 @@ def _handler_for(fake: FakeKite) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes: without this, Nagle holds the body until the
+            # client's delayed ACK (~40 ms a request on Linux), which dominated a simulated day
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
@@ -500,18 +506,26 @@ def _handler_for(fake: FakeKite) -> type[BaseHTTPRequestHandler]:
                 self._websocket(query)
                 return
             fake.requests.append((method, parts.path, query))  # every request, faulted or not
-            fault = fake.faults.take(method, parts.path)
+            armed = fake.faults.take(method, parts.path)
+            fault = armed.kind if armed is not None else None
+            then = armed.then if armed is not None else None
             try:
                 if fault in ("hang", "disconnect"):
+                    if then is not None:
+                        then()
                     if fault == "hang":
                         fake._released.wait(fake.faults.hang_seconds)
                     raise _Abort
                 if fault in ERRORS:
+                    if then is not None:
+                        then()
                     status, error_type, message = ERRORS[fault]
                     raise KiteError(error_type, message, status)
                 status, content_type, body = fake.handle(method, parts.path, query, form,
                                                          self.headers.get("Authorization"))
                 if fault == "timeout":  # applied, but the answer never arrives in time
+                    if then is not None:
+                        then()
                     fake._released.wait(fake.faults.hang_seconds)
                     raise _Abort
             except _Abort:
