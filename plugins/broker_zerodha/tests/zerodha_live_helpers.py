@@ -30,8 +30,13 @@ def rehearsal_fake(data_root: Path, clock: Any, **options: Any) -> FakeKite:
     return FakeKite(market_day_source(load_day(directory)), clock=clock, **options)
 
 
-def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.0) -> dict[str, str]:
-    """A tradekit.toml pointing ``[brokers.zerodha]`` at the fake (documented keys only); returns the Kite env."""
+def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.0, monitor_seconds: int = 60
+               ) -> dict[str, str]:
+    """A tradekit.toml pointing ``[brokers.zerodha]`` at the fake (documented keys only); returns the Kite env.
+
+    ``monitor_seconds`` above 60 makes oi-momentum's exit checks (and so the engine's steps) sparser: faster
+    days whose exits come at the next check instead of the minute.
+    """
     home.mkdir(parents=True, exist_ok=True)
     lines = [
         "[brokers.zerodha]", f'root = "{fake.root}"', f'ticker_root = "{fake.ticker_root}"',
@@ -41,6 +46,8 @@ def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.
     if strategy == "example":  # one-minute samples: BrokerFeed opens a candle at its first sample inside it
         lines += ["[strategies.example]", f'instrument = "NFO:{SYMBOLS["future"]}"', "stop_pct = 0.5",
                   "hold_candles = 6", "max_entries = 1", "monitor_seconds = 300"]
+    elif monitor_seconds != 60:
+        lines += ["[strategies.oi-momentum]", f"monitor_seconds = {monitor_seconds}"]
     (home / "tradekit.toml").write_text("\n".join(lines) + "\n")
     return {"REHEARSAL_KITE_KEY": fake.api_key, "REHEARSAL_KITE_TOKEN": fake.issue_access_token()}
 

@@ -73,6 +73,7 @@ class ZerodhaBroker:
         self._tokens: dict[InstrumentId, int] = {}
         self._instruments_day: date | None = None
         self._streams: list[Any] = []
+        self._tags: dict[str, str | None] = {}  # Kite order id -> our tag (an order's tag never changes)
 
     # -- session -------------------------------------------------------------------
     @property
@@ -147,7 +148,7 @@ class ZerodhaBroker:
 
     def find_order_by_tag(self, tag: str) -> str | None:
         """The broker order id of today's order carrying ``tag``, if it arrived."""
-        for row in self.client.orders():
+        for row in self._remember_tags(self.client.orders()):
             if row.get("tag") == tag or tag in (row.get("tags") or []):
                 return str(row["order_id"])
         return None
@@ -160,12 +161,14 @@ class ZerodhaBroker:
             client.retries.append(("POST /orders", attempt, str(error)))
             self.context.log(f"zerodha: placing {order.client_order_id} failed ({error}); checking its tag first")
 
-        return place_order_safely(
+        broker_order_id = place_order_safely(
             lambda: client.orders_place(**params),
             lambda: self.find_order_by_tag(order.client_order_id),
             client.retry,
             on_retry=note,
         )
+        self._tags[broker_order_id] = order.client_order_id
+        return broker_order_id
 
     def cancel_order(self, broker_order_id: str) -> None:
         client = self.client
@@ -209,9 +212,14 @@ class ZerodhaBroker:
         self.client.orders_modify(broker_order_id, variety=current.get("variety") or self.config.variety, **params)
 
     # -- reports -------------------------------------------------------------------
+    def _remember_tags(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            self._tags[str(row["order_id"])] = str(row["tag"]) if row.get("tag") else None
+        return rows
+
     def order_reports(self) -> list[OrderReport]:
         reports = []
-        for row in self.client.orders():
+        for row in self._remember_tags(self.client.orders()):
             try:
                 reports.append(parse_order(row))
             except (KeyError, ValueError) as error:
@@ -219,9 +227,13 @@ class ZerodhaBroker:
         return reports
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
-        tags = {str(row["order_id"]): str(row["tag"]) for row in self.client.orders() if row.get("tag")}
+        """Today's trades with our tags; GET /orders only when a trade belongs to an order not seen yet."""
+        rows = self.client.trades()
+        if any(str(row.get("order_id")) not in self._tags for row in rows):
+            self._remember_tags(self.client.orders())
+        tags = {order_id: tag for order_id, tag in self._tags.items() if tag}
         fills = []
-        for row in self.client.trades():
+        for row in rows:
             try:
                 fill = parse_trade(row, account=self.account, tags=tags)
             except (KeyError, ValueError) as error:
