@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -68,3 +70,17 @@ def broker(make_broker: Callable[..., ZerodhaBroker]) -> ZerodhaBroker:
 
 def requests_to(fake: FakeKite, method: str, path: str) -> list[dict[str, list[str]]]:
     return [query for m, p, query in fake.requests if m == method and p == path]
+
+
+@pytest.fixture
+def clock_file(tmp_path: Path) -> Iterator[Path]:
+    """The shared clock, in memory when the machine has /dev/shm (the child rewrites it at every step)."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        yield tmp_path / "clock"
+        return
+    directory = Path(tempfile.mkdtemp(prefix="tradekit-clock-", dir=shm))
+    try:
+        yield directory / "clock"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -10,21 +10,15 @@ or after (Kite has it, tradekit never learnt its id: the send-to-ack gap).
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from tradekit.clock import FileClock
 
 from zerodha_live_helpers import (
     BEFORE_OPEN,
+    Child,
     SYMBOLS,
     assert_no_tag_twice,
     closed_days,
@@ -38,39 +32,6 @@ from zerodha_live_helpers import (
 )
 
 RUN = ("run", "--broker", "zerodha", "--live", "--yes", "--strategy")
-
-
-class Child:
-    """``python -m tradekit`` in its own home, on the shared clock file (a Popen: the fake kills it by pid)."""
-
-    def __init__(self, home: Path, clock_file: Path, kite_env: dict[str, str]) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKIT")}
-        self.env.update(kite_env, TRADEKIT_HOME=str(home), TRADEKIT_SIM_CLOCK=str(clock_file))
-        self.process: subprocess.Popen[str] | None = None
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-
-    def run(self, *args: str) -> tuple[int, str, str]:
-        self.process = subprocess.Popen([sys.executable, "-m", "tradekit", *args], env=self.env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = self.process.communicate(timeout=240)
-        return self.process.returncode, out, err
-
-
-@pytest.fixture
-def clock_file(tmp_path: Path) -> Iterator[Path]:
-    """The shared clock, in memory when the machine has /dev/shm (the child rewrites it at every step)."""
-    shm = Path("/dev/shm")
-    if not shm.is_dir():
-        yield tmp_path / "clock"
-        return
-    directory = Path(tempfile.mkdtemp(prefix="tradekit-clock-", dir=shm))
-    try:
-        yield directory / "clock"
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_killed_before_the_entry_reached_kite_the_restart_sends_it_once_and_finishes_the_day(

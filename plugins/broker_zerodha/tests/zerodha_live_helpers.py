@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, time
 from decimal import Decimal
@@ -96,3 +100,25 @@ def closed_days(home: Path) -> list[tuple[str, Any, Any]]:
 def open_positions(home: Path) -> list[tuple[str, int]]:
     with DuckDBStore(home / "tradekit.duckdb", readonly=True) as store:
         return [(iid, int(q)) for iid, q in store.query("SELECT instrument_id, quantity FROM positions WHERE quantity <> 0")]
+
+
+class Child:
+    """``python -m tradekit`` in its own home, on the shared clock file, no terminal (a Popen: the fake kills it by pid).
+
+    Like ``tradekit.testing.process.run_tradekit`` (which passes no TRADEKIT_SIM_CLOCK and gives no pid).
+    """
+
+    def __init__(self, home: Path, clock_file: Path, kite_env: dict[str, str]) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKIT")}
+        self.env.update(kite_env, TRADEKIT_HOME=str(home), TRADEKIT_SIM_CLOCK=str(clock_file))
+        self.process: subprocess.Popen[str] | None = None
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        self.process = subprocess.Popen([sys.executable, "-m", "tradekit", *args], env=self.env, text=True,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = self.process.communicate(timeout=240)
+        return self.process.returncode, out, err
