@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,6 @@ from tradekit_zerodha.parsing import IST
 DAY = REHEARSAL_DAY
 SYMBOLS = rehearsal_symbols(DAY)
 BEFORE_OPEN = datetime.combine(DAY, time(9, 0), tzinfo=IST)
-# oi-momentum on the rehearsal day (see tradekit_zerodha.fake.scenario): (reason, exit HH:MM, entry, exit)
-OI_MOMENTUM_TRADES = [("TRAILING_STOP", "09:46", Decimal("30"), Decimal("31.4")),
-                      ("END_OF_DAY", "15:15", Decimal("32"), Decimal("33"))]
 
 
 def rehearsal_fake(data_root: Path, clock: Any, **options: Any) -> FakeKite:
@@ -34,26 +31,40 @@ def rehearsal_fake(data_root: Path, clock: Any, **options: Any) -> FakeKite:
     return FakeKite(market_day_source(load_day(directory)), clock=clock, **options)
 
 
-def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.0, monitor_seconds: int = 60
+def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.0, monitor_seconds: int = 300
                ) -> dict[str, str]:
     """A tradekit.toml pointing ``[brokers.zerodha]`` at the fake (documented keys only); returns the Kite env.
 
-    ``monitor_seconds`` above 60 makes oi-momentum's exit checks (and so the engine's steps) sparser: faster
-    days whose exits come at the next check instead of the minute.
+    Steps are kept sparse for speed: quotes polled every 5 minutes, oi-momentum's exit check every
+    ``monitor_seconds`` (its default is 60: exits then come at the next check, not the minute).
+    ``example`` trades the future on 10-minute candles (BrokerFeed opens a candle at its first sample
+    inside it, so a candle needs two samples), with a protective stop 0.5% under the entry.
     """
     home.mkdir(parents=True, exist_ok=True)
     lines = [
         "[brokers.zerodha]", f'root = "{fake.root}"', f'ticker_root = "{fake.ticker_root}"',
         f"timeout_seconds = {timeout}", 'api_key_env = "REHEARSAL_KITE_KEY"', 'access_token_env = "REHEARSAL_KITE_TOKEN"',
-        "[engine]", f"live_poll_seconds = {300 if strategy == 'oi-momentum' else 60}",
+        "[engine]", "live_poll_seconds = 300",
     ]
-    if strategy == "example":  # one-minute samples: BrokerFeed opens a candle at its first sample inside it
+    if strategy == "example":
         lines += ["[strategies.example]", f'instrument = "NFO:{SYMBOLS["future"]}"', "stop_pct = 0.5",
-                  "hold_candles = 6", "max_entries = 1", "monitor_seconds = 300"]
-    elif monitor_seconds != 60:
+                  "candle_seconds = 600", "hold_candles = 6", "max_entries = 1", "monitor_seconds = 300"]
+    else:
         lines += ["[strategies.oi-momentum]", f"monitor_seconds = {monitor_seconds}"]
     (home / "tradekit.toml").write_text("\n".join(lines) + "\n")
     return {"REHEARSAL_KITE_KEY": fake.api_key, "REHEARSAL_KITE_TOKEN": fake.issue_access_token()}
+
+
+def oi_momentum_trades(monitor_seconds: int = 300) -> list[tuple[str, str, Decimal, Decimal]]:
+    """oi-momentum's trades on the rehearsal day: (reason, exit HH:MM, entry, exit); see fake.scenario.
+
+    The trailing stop is seen at the first exit check at or after 09:46 (31.40 from 09:45 on).
+    """
+    first_check = datetime.combine(DAY, time(9, 15), tzinfo=IST)
+    while first_check < datetime.combine(DAY, time(9, 46), tzinfo=IST):
+        first_check += timedelta(seconds=monitor_seconds)
+    return [("TRAILING_STOP", f"{first_check:%H:%M}", Decimal("30"), Decimal("31.4")),
+            ("END_OF_DAY", "15:15", Decimal("32"), Decimal("33"))]
 
 
 def tradekit_orders(fake: FakeKite) -> list[dict[str, Any]]:
