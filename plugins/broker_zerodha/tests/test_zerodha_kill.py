@@ -77,7 +77,7 @@ def test_killed_after_kite_took_the_stop_the_restart_finds_it_by_tag_and_books_i
         assert (stop["order_type"], stop["status"], stop["quantity"]) == ("SL-M", "TRIGGER PENDING", entry["filled_quantity"])
         assert f"order {stop['tag']} sent" not in out  # tradekit never learnt Kite's id for it
         # while tradekit is down the future falls through the stop, and Kite fills it
-        clock.set(clock.now().replace(hour=10, minute=12))
+        clock.set(clock.now().replace(hour=10, minute=22))
         fake.book.evaluate()
         assert fake.book.orders[stop["order_id"]]["status"] == "COMPLETE"
 

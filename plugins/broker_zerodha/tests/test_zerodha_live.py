@@ -90,24 +90,30 @@ def test_live_oi_momentum_day_orders_reach_kite_once_even_when_placements_time_o
     assert clock.now() >= BEFORE_OPEN.replace(hour=15, minute=30)
 
 
-def test_live_protective_stop_is_placed_at_kite_sized_to_the_position_and_fills_there(
+def test_live_protective_stop_is_placed_at_kite_kept_equal_to_the_position_and_fills_there(
         live, monkeypatch: pytest.MonkeyPatch) -> None:
     fake, clock, home = live
+    # at 10:07 the trader sells one of the two lots by hand in the Kite app
+    fake.app.at(BEFORE_OPEN.replace(hour=10, minute=7),
+                lambda: fake.app.trade(SYMBOLS["future"], "SELL", 75, product="MIS"))
     _, outcome = _session(monkeypatch, fake, home, "example", clock)
     assert outcome.result is not None, outcome.message
     assert_no_tag_twice(fake)
     entry, stop = tradekit_orders(fake)
-    assert (entry["tradingsymbol"], entry["transaction_type"], entry["order_type"], entry["status"]) == (
-        SYMBOLS["future"], "BUY", "MARKET", "COMPLETE")
+    assert (entry["tradingsymbol"], entry["transaction_type"], entry["quantity"], entry["order_type"], entry["status"]) == (
+        SYMBOLS["future"], "BUY", 150, "MARKET", "COMPLETE")
     assert entry["average_price"] == 25200.0  # 10:05, the close of the 10:04 bar
-    # a future takes a real SL-M; its size is the position's, its trigger 0.5% under the 25200 close
-    assert (stop["order_type"], stop["transaction_type"], stop["quantity"]) == ("MARKET", "SELL", entry["filled_quantity"])
-    history = [row["order_type"] for row in fake.book.history[stop["order_id"]]]
-    assert history[0] == "SL-M" and stop["trigger_price"] == 25074.0
-    assert stop["status"] == "COMPLETE" and stop["average_price"] == 24900.0  # crossed at 10:08
+    # a future takes a real SL-M, sized to the position (150), its trigger 0.5% under the 25200 close ...
+    placed, *changes = fake.book.history[stop["order_id"]][3:]
+    assert (placed["order_type"], placed["status"], placed["transaction_type"], placed["quantity"]) == (
+        "SL-M", "TRIGGER PENDING", "SELL", 150)
+    assert stop["trigger_price"] == 25074.0
+    # ... cut to 75 once the hand-made sale was seen, and it is what filled when 10:18 went through it
+    assert [(c["status"], c["quantity"]) for c in changes][:2] == [("MODIFY PENDING", 75), ("TRIGGER PENDING", 75)]
+    assert (stop["status"], stop["filled_quantity"], stop["average_price"]) == ("COMPLETE", 75, 24900.0)
     trades = store_trades(home)
     assert [(reason, entry_price, exit_price, quantity) for reason, _, entry_price, exit_price, quantity in trades] == [
-        ("STOP", 25200, 24900, 75)]
+        ("STOP", 25200, 25050, 150)]  # half sold by hand at 25200, half stopped at 24900
     assert store_fills(home) == fake_fills(fake)
     assert open_positions(home) == [] and fake.app.net_quantity(SYMBOLS["future"]) == 0
 

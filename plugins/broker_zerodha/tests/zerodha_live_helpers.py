@@ -38,7 +38,7 @@ def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.
     Steps are kept sparse for speed: quotes polled every 5 minutes, oi-momentum's exit check every
     ``monitor_seconds`` (its default is 60: exits then come at the next check, not the minute).
     ``example`` trades the future on 10-minute candles (BrokerFeed opens a candle at its first sample
-    inside it, so a candle needs two samples), with a protective stop 0.5% under the entry.
+    inside it, so a candle needs two samples), 2 lots (150) with a protective stop 0.5% under the entry.
     """
     home.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -47,7 +47,7 @@ def write_home(home: Path, fake: FakeKite, *, strategy: str, timeout: float = 5.
         "[engine]", "live_poll_seconds = 300",
     ]
     if strategy == "example":
-        lines += ["[strategies.example]", f'instrument = "NFO:{SYMBOLS["future"]}"', "stop_pct = 0.5",
+        lines += ["[strategies.example]", f'instrument = "NFO:{SYMBOLS["future"]}"', "stop_pct = 0.5", "quantity = 150",
                   "candle_seconds = 600", "hold_candles = 6", "max_entries = 1", "monitor_seconds = 300"]
     else:
         lines += ["[strategies.oi-momentum]", f"monitor_seconds = {monitor_seconds}"]

@@ -290,7 +290,7 @@ class ZerodhaBroker:
                 if payload is None:
                     continue  # Kite leaves unknown instruments out: skipped, never a KeyError
                 try:
-                    quote = parse_quote(key, payload)
+                    quote = parse_quote(key, payload, now)
                 except (ValueError, TypeError) as error:
                     self.context.log(f"zerodha: quote for {key} rejected: {error}")
                     continue

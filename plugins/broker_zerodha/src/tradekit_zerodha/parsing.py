@@ -296,12 +296,16 @@ def parse_instrument(row: Mapping[str, Any]) -> Instrument:
     return Instrument(kind=InstrumentKind.EQUITY, **common)
 
 
-def parse_quote(key: str, payload: Mapping[str, Any]) -> Quote | None:
-    """One entry of GET /quote keyed ``EXCH:SYMBOL``; None when the price is not usable."""
+def parse_quote(key: str, payload: Mapping[str, Any], now: datetime | None = None) -> Quote | None:
+    """One entry of GET /quote keyed ``EXCH:SYMBOL``; None when the price is not usable.
+
+    A quote without ``timestamp`` or ``last_trade_time`` is stamped ``now`` (the moment it was asked
+    for) when given, else refused.
+    """
     last = parse_float(payload.get("last_price"))
     if last is None:
         return None
-    ts = parse_timestamp(payload.get("timestamp") or payload.get("last_trade_time"))
+    ts = parse_timestamp(payload.get("timestamp") or payload.get("last_trade_time")) or now
     if ts is None:
         return None
     depth = payload.get("depth") or {}

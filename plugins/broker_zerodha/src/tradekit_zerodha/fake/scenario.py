@@ -18,8 +18,8 @@ bars, Kite symbols, weekly expiry the next Tuesday):
   (END_OF_DAY at 33.00).
 - The month's NIFTY future (for a strategy with a protective stop, e.g.
   ``example``): 25100.0 until 09:59, rising 20 points a minute to 25200.0
-  in 10:00-10:04, 25200.0 until 10:07, then 24900.0 to the close (a stop
-  between them is crossed at 10:08).
+  in 10:00-10:04, 25200.0 until 10:17, then 24900.0 to the close (a stop
+  between them is crossed at 10:18).
 
 Quotes answer the close of the last completed bar (see ``marketday``), so
 market orders fill at the prices above, at the minute they are sent.
@@ -43,7 +43,7 @@ OPTION_PATH = [  # (bar start HH:MM, price, OI) of the traded 25000 PUT
     ("09:40", 35.0, 1_980_000), ("09:45", 31.4, 1_980_000), ("11:00", 32.0, 1_950_000),
     ("11:05", 31.8, 1_950_000), ("11:10", 33.0, 1_950_000),
 ]
-FUTURE_PATH = [("09:15", 25100.0)] + [(f"10:0{i}", 25120.0 + 20 * i) for i in range(5)] + [("10:08", 24900.0)]
+FUTURE_PATH = [("09:15", 25100.0)] + [(f"10:0{i}", 25120.0 + 20 * i) for i in range(5)] + [("10:18", 24900.0)]
 
 
 def _at(day: date, hhmm: str) -> datetime:

@@ -85,6 +85,13 @@ class KiteApp:
     def reject(self, order_id: str, message: str = "RMS: margin exceeds") -> None:
         self._fake.book.reject(order_id, message)
 
+    def at(self, moment: datetime, action: Callable[[], object]) -> None:
+        """Do ``action`` (e.g. ``lambda: app.trade(...)``) at ``moment``: run by the first request the fake
+        answers at or after it, before answering (a trade by hand while tradekit runs on a simulated clock)."""
+        with self._fake._lock:
+            self._fake._scheduled.append((moment, action))
+            self._fake._scheduled.sort(key=lambda item: item[0])
+
 
 class FakeKite:
     """``with FakeKite() as fake: KiteConnect(fake.api_key, root=fake.root)``."""
@@ -123,6 +130,7 @@ class FakeKite:
         self._access_tokens: set[str] = {access_token} if access_token else set()
         self._recent: dict[str, deque[datetime]] = {group: deque() for group in RATE_LIMITS}
         self._streams: list[_Stream] = []
+        self._scheduled: list[tuple[datetime, Callable[[], object]]] = []  # KiteApp.at
         self._streams_changed = threading.Condition()
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -291,8 +299,17 @@ class FakeKite:
             return self._login_page(query)
         if not self._authorised(authorization):
             raise KiteError("TokenException", TOKEN_ERROR, 403)
+        self._run_scheduled()
         self.book.evaluate()
         return self._route(method, path, query, form)
+
+    def _run_scheduled(self) -> None:
+        now = self.now()
+        with self._lock:
+            due = [action for moment, action in self._scheduled if moment <= now]
+            self._scheduled = [(moment, action) for moment, action in self._scheduled if moment > now]
+        for action in due:
+            action()
 
     def _login_page(self, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
         if query.get("api_key", [""])[0] != self.api_key:
