@@ -1,30 +1,29 @@
-"""Workload (c): reaction latency, from a tick leaving the fake Kite ticker to the exit order's
-submit call, in-process over loopback.
+"""Workload (c): reaction latency, from a tick leaving the fake Kite ticker to the order leaving
+tradekit, through the engine's own streaming path, in-process over loopback.
 
-tradekit's `run` has no streaming path yet (live runs poll quotes at monitor ticks), so
-the pieces a streaming exit monitor would chain are measured together, with real parts:
-
-1. the fake Kite server writes a binary full-mode frame on its websocket (t0),
-2. the unmodified KiteTicker client (Twisted) decodes it and tradekit's ZerodhaStream
-   turns it into a Quote and hands it to a queue (t1, on the reactor thread),
-3. the engine thread takes it, asks the strategy (`on_quotes`, a stop monitor) through the
-   engine's own `_apply`, which journals the exit order durably in DuckDB and then calls
-   the broker's `submit_order` (t2: the order leaves tradekit),
-4. the real ZerodhaBroker places it over HTTP on the fake (t3, reported separately).
+`Engine.run` runs on the wall clock in a thread (a session from now to a few minutes on),
+executing with the real ZerodhaBroker against the fake Kite (as `run --live` does). Its
+exit monitor is fed by the stream (`engine.stream_quotes`): the fake writes one binary
+full-mode frame on its websocket (t0); the unmodified KiteTicker client decodes it and
+tradekit's ZerodhaStream hands the quote to the engine's QuoteStream, which wakes the
+engine's waiting loop (t1); the engine asks the strategy (`on_quotes`), journals the
+order durably (the ahead log: one write + fsync) and calls `submit_order` (t2: the order
+leaves tradekit); the broker places it over HTTP on the fake (t3, reported apart). The
+strategy flips: a tick while flat buys, a tick while long sells, so every tick is an order.
 
 p50/p99 of t2 - t0 ("tick to order"), with the split.
 
-    .venv/bin/python bench/tick_to_order.py --ticks 200
+    .venv/bin/python bench/tick_to_order.py --ticks 300
 """
 
 from __future__ import annotations
 
 import argparse
-import queue
 import sys
 import tempfile
+import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, note, percentile  # noqa: E402
 
-from tradekit.clock import SimClock
+from tradekit.clock import LiveClock, SimClock
 from tradekit.engine.loop import Engine, EngineSettings
-from tradekit.engine.safe import call_strategy
-from tradekit.model.book import Book
-from tradekit.model.events import DayOpened, FillRecorded, OrderAccepted, OrderSubmitted
-from tradekit.model.fills import Fill
-from tradekit.model.intents import Exit
+from tradekit.model.intents import Enter, Exit
 from tradekit.model.orders import Order, Side
+from tradekit.plugins.broker_feed import BrokerFeed
 from tradekit.ports import BrokerContext
 from tradekit.ports.strategy import Decision, SessionInfo, Subscription
 from tradekit.store import DuckDBStore
@@ -49,128 +45,123 @@ from tradekit_zerodha.parsing import IST
 
 SYMBOL = "NIFTY25O0725100CE"
 IID = f"NFO:{SYMBOL}"
-NOW = datetime(2025, 10, 6, 10, 0, tzinfo=IST)
+MARKET_TIME = datetime(2025, 10, 6, 10, 0, tzinfo=IST)  # the fake's market clock (its prices)
 
 
-class StopMonitor:
-    """Exit when the last price is at or below the stop (set above the market so every tick fires)."""
+class Flip:
+    """Every streamed tick is an order: buy when flat, sell when long."""
 
-    name = "bench-stop"
+    name = "bench-flip"
     market = "NSE"
-
-    def __init__(self, stop: float) -> None:
-        self.stop = stop
 
     def start(self, context: Any, state: Any) -> Decision:
         return Decision(state={})
 
     def subscription(self, context: Any, state: Any) -> Subscription:
-        return Subscription(candle_seconds=60, instruments=(), monitor_seconds=1, monitor_instruments=(IID,))
+        return Subscription(candle_seconds=3600, instruments=(), monitor_seconds=3600, monitor_instruments=(IID,))
 
     def on_candles(self, context: Any, candles: Any, state: Any) -> Decision:
         return Decision(state=state)
 
     def on_quotes(self, context: Any, quotes: Any, state: Any) -> Decision:
         quote = quotes.get(IID)
-        if quote is not None and IID in context.positions and quote.last <= self.stop:
+        if quote is None:
+            return Decision(state=state)
+        if IID in context.positions:
             return Decision(state=state, intents=(Exit(IID, "STOP", signal_price=quote.last),))
-        return Decision(state=state)
+        return Decision(state=state, intents=(Enter(IID, Side.BUY, 75, "ENTRY", signal_price=quote.last),))
 
     def on_fill(self, context: Any, fill: Any, order: Any, state: Any) -> Decision:
         return Decision(state=state)
 
 
 class Stamped:
-    """The broker port as the engine sees it, noting the moment submit_order is called."""
+    """The broker as the engine's execution venue, noting when submit_order is called and returns."""
 
     def __init__(self, inner: ZerodhaBroker) -> None:
         self.inner = inner
         self.called: list[float] = []
         self.returned: list[float] = []
+        self.sent = threading.Semaphore(0)
 
     def submit_order(self, order: Order) -> str:
         self.called.append(time.perf_counter())
         result = self.inner.submit_order(order)
         self.returned.append(time.perf_counter())
+        self.sent.release()
         return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
-class NoFeed:
-    def __init__(self, instruments: dict) -> None:
-        self._instruments = instruments
+class StampedFeed(BrokerFeed):
+    """The broker feed, noting when each streamed quote reaches the engine's side."""
 
-    def instruments(self) -> dict:
-        return self._instruments
+    def __init__(self, broker: Any) -> None:
+        super().__init__(broker, "NSE", poll_seconds=3600)
+        self.arrived: list[float] = []
+
+    def stream(self, instrument_ids: Any, on_quote: Any) -> Any:
+        def stamped(quote: Any) -> None:
+            self.arrived.append(time.perf_counter())
+            on_quote(quote)
+
+        return super().stream(instrument_ids, stamped)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ticks", type=int, default=200)
+    parser.add_argument("--ticks", type=int, default=300)
     args = parser.parse_args()
-    clock = SimClock(NOW)
+    market_clock = SimClock(MARKET_TIME)
     home = Path(tempfile.mkdtemp(prefix="tradekit-bench-latency-"))
-    with FakeKite(SyntheticNiftyDay(NOW.date()), clock=clock, hang_seconds=0.5) as fake:
+    with FakeKite(SyntheticNiftyDay(MARKET_TIME.date()), clock=market_clock, hang_seconds=0.5) as fake:
         context = BrokerContext(name="zerodha", settings={"root": fake.root, "ticker_root": fake.ticker_root},
-                                home=home, clock=clock, env={"KITE_API_KEY": fake.api_key, "KITE_ACCESS_TOKEN": fake.issue_access_token()})
+                                home=home, clock=market_clock, env={"KITE_API_KEY": fake.api_key, "KITE_ACCESS_TOKEN": fake.issue_access_token()}, log=note)
         broker = ZerodhaBroker(context)
         broker.connect()
         stamped = Stamped(broker)
-        store = DuckDBStore(home / "tradekit.duckdb")
-        book = store.load_book()
-        account = broker.account
-        instruments = {i.id: i for i in broker.instruments() if i.id == IID}
-        snap = fake.market.snapshot(SYMBOL, fake.now())
-        assert snap is not None
-        # the position to protect: bought earlier (journalled as the engine would have)
-        buy = Order(client_order_id="BENCHBUY1", account=account, instrument_id=IID, side=Side.BUY, quantity=75,
-                    strategy=StopMonitor.name, reason="ENTRY", created_at=NOW - timedelta(minutes=5))
-        fill = Fill(fill_id="F1", account=account, instrument_id=IID, side=Side.BUY, quantity=75, price=Decimal(str(snap.last)),
-                    ts=NOW - timedelta(minutes=5), client_order_id="BENCHBUY1", broker_order_id="1", costs=Decimal(0))
-        setup = [DayOpened(ts=NOW - timedelta(hours=1), account=account, day=NOW.date(), cash=Decimal(10_000_000), source="capital"),
-                 OrderSubmitted(ts=buy.created_at, account=account, order=buy),
-                 OrderAccepted(ts=buy.created_at, account=account, client_order_id="BENCHBUY1", broker_order_id="1"),
-                 FillRecorded(ts=fill.ts, account=account, fill=fill, strategy=StopMonitor.name)]
-        for event in setup:
-            book.apply(event)
-        store.commit(setup, book, durable=True)
-        strategy = StopMonitor(stop=snap.last * 2)
-        session = SessionInfo(market="NSE", day=NOW.date(), timezone="Asia/Kolkata",
-                              open=NOW.replace(hour=9, minute=15), close=NOW.replace(hour=15, minute=30))
-        engine = Engine(store=store, book=book, broker=stamped, feed=NoFeed(instruments), strategy=strategy, clock=clock,
-                        session=session, settings=EngineSettings(account=account, store_id=store.store_id, live=True))
-        arrived: queue.Queue = queue.Queue()
-        stream = broker.stream([IID], lambda quote: arrived.put((time.perf_counter(), quote)))
-        if not fake.wait_for_subscribers(1, mode="full"):
-            raise SystemExit("the ticker never subscribed")
-        wire, decide, total, http = [], [], [], []
+        feed = StampedFeed(broker)
+        store = DuckDBStore(home / "tradekit.duckdb", lazy_projections=True)
+        wall = datetime.now(UTC)
+        session = SessionInfo(market="NSE", day=wall.astimezone(IST).date(), timezone="Asia/Kolkata",
+                              open=wall - timedelta(seconds=1), close=wall + timedelta(seconds=60 + args.ticks))
+        engine = Engine(store=store, book=store.load_book(), broker=stamped, feed=feed, strategy=Flip(), clock=LiveClock(),
+                        session=session, log=lambda line: note(line),
+                        settings=EngineSettings(account=broker.account, store_id=store.store_id, live=True,
+                                                opening_cash=Decimal(10_000_000), stream_quotes="on"))
+        runner = threading.Thread(target=engine.run, name="engine", daemon=True)
+        runner.start()
+        if not fake.wait_for_subscribers(1, mode="full", timeout=30):
+            raise SystemExit("the engine never subscribed the ticker")
+        pushed: list[float] = []
         try:
-            for number in range(args.ticks + 10):
-                clock.advance(1)
-                sent = time.perf_counter()
-                fake.push_ticks()
-                got, quote = arrived.get(timeout=10)
-                now = clock.now()
-                decision = call_strategy(strategy.name, "on_quotes", strategy.on_quotes, engine._context(now), {IID: quote}, {})
-                engine._apply(decision, now)
-                if number < 10:
-                    continue  # warm-up
-                called = stamped.called[-1]
-                wire.append((got - sent) * 1000)
-                decide.append((called - got) * 1000)
-                total.append((called - sent) * 1000)
-                http.append((stamped.returned[-1] - called) * 1000)
+            for _ in range(args.ticks + 10):
+                pushed.append(time.perf_counter())
+                sent = fake.push_ticks()
+                if not stamped.sent.acquire(timeout=10):
+                    raise SystemExit(f"no order after tick {len(pushed)} (quotes arrived: {len(feed.arrived)}, frames: {sent})")
+                idle = threading.Event()  # the engine settles the fill and writes DuckDB behind the order; the next
+                engine.control.call_soon(idle.set)  # tick is pushed when it is back in its waiting loop (idle)
+                idle.wait(10)
         finally:
-            stream.close()
-            broker.close()
-            store.close()
-    summary = {name: {"p50_ms": round(percentile(v, 50), 3), "p99_ms": round(percentile(v, 99), 3)}
-               for name, v in (("tick_to_order", total), ("wire_and_decode", wire), ("strategy_journal_to_submit", decide),
-                               ("submit_http_roundtrip", http))}
+            engine.control.call_soon(lambda: None)
+        count = len(pushed)
+        t0, t1 = pushed[10:], feed.arrived[10:count]
+        t2, t3 = stamped.called[10:count], stamped.returned[10:count]
+        wire = [(b - a) * 1000 for a, b in zip(t0, t1)]
+        decide = [(b - a) * 1000 for a, b in zip(t1, t2)]
+        total = [(b - a) * 1000 for a, b in zip(t0, t2)]
+        http = [(b - a) * 1000 for a, b in zip(t2, t3)]
+        orders = len(stamped.called)
+        broker_tags = [o.get("tag") for o in fake.book.orders.values()]
+    summary = {name: {"p50_ms": round(percentile(v, 50), 3), "p99_ms": round(percentile(v, 99), 3), "max_ms": round(max(v), 3)}
+               for name, v in (("tick_to_order", total), ("wire_and_decode", wire),
+                               ("engine_wake_strategy_journal_to_submit", decide), ("submit_http_roundtrip", http))}
     summary["ticks"] = len(total)
-    summary["orders_sent"] = len(stamped.called)
+    summary["orders_sent"] = orders
+    summary["duplicate_tags_at_fake"] = len(broker_tags) - len(set(broker_tags))
     note(str(summary))
     emit("tick_to_order", summary)
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "sync_minutes": 5,  # reconcile with the broker every N minutes during run (0: only at start)
         "replay_batch": 200,  # replays may batch non-order steps into one transaction
         "live_poll_seconds": 5,  # live runs sample quotes this often to build candles (one batched request)
+        "stream_quotes": "auto",  # exit monitor on every streamed tick: auto (when the broker streams), on, off
     },
     "store": {
         "backups_keep": 10,
@@ -76,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
 
 CORE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "paper": {"account": str, "capital": (int, float, str), "slippage_bps": (int, float), "costs": (dict, str)},
-    "engine": {"sync_minutes": (int, float), "replay_batch": int, "live_poll_seconds": int},
+    "engine": {"sync_minutes": (int, float), "replay_batch": int, "live_poll_seconds": int, "stream_quotes": (str, bool)},
     "store": {"backups_keep": int},
     "data": {"root": str},
     "sync": {"underlyings": (list, str), "kinds": (list, str), "filtered_exchanges": (list, str), "external_stop_pct": (int, float),

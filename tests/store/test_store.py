@@ -201,3 +201,70 @@ def test_store_unserialisable_payload_in_batch_writes_nothing_and_stays_usable(s
         assert store.event_count() == before + 1
     counts = table_counts(store_path)
     assert counts["events"] == before + 1 and counts["fills"] == 1 and counts["blocks"] == 1
+
+
+# ---- the ahead log: durable steps reach disk before DuckDB -----------------------------------------------------
+
+def _lazy_run(store_path: Path, steps: list[list[Event]]) -> Book:
+    """Commit every step durably with projections left behind, then stop without flushing (as a kill would)."""
+    book = Book()
+    store = DuckDBStore(store_path, lazy_projections=True)
+    commit_all(store, book, steps)
+    assert store.behind == sum(len(step) for step in steps)
+    store.close()  # no flush: DuckDB holds nothing of it, the ahead log everything
+    return book
+
+
+def test_ahead_log_steps_missing_from_duckdb_are_applied_on_the_next_open(store_path: Path) -> None:
+    steps = trading_steps()
+    expected = _lazy_run(store_path, steps)
+    assert table_counts(store_path)["events"] == 0  # nothing reached DuckDB
+    assert store_path.with_suffix(".journal").stat().st_size > 0
+    with DuckDBStore(store_path) as reopened:
+        assert snapshot(reopened.load_book()) == snapshot(expected)
+        assert [seq for seq, _ in reopened.events()] == list(range(1, sum(len(s) for s in steps) + 1))
+    assert store_path.with_suffix(".journal").stat().st_size == 0  # applied, then emptied
+
+
+def test_ahead_log_a_torn_last_record_is_dropped_and_the_rest_applied(store_path: Path) -> None:
+    steps = trading_steps()
+    expected = _lazy_run(store_path, steps[:-1])
+    journal = store_path.with_suffix(".journal")
+    complete = journal.read_bytes()
+    journal.write_bytes(complete + b'{"seq":99,"events":[["DayClosed"')  # the last write of a killed process
+    with DuckDBStore(store_path) as reopened:
+        assert snapshot(reopened.load_book()) == snapshot(expected)
+
+
+def test_ahead_log_damaged_before_its_end_is_refused_naming_it_and_nothing_is_touched(store_path: Path) -> None:
+    _lazy_run(store_path, trading_steps())
+    journal = store_path.with_suffix(".journal")
+    lines = journal.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"E1", b"E9")  # a flipped byte: its checksum no longer matches
+    journal.write_bytes(b"\n".join(lines))
+    before = journal.read_bytes()
+    with pytest.raises(StoreError, match="damaged at line 2") as caught:
+        DuckDBStore(store_path)
+    assert str(journal) in str(caught.value)
+    assert journal.read_bytes() == before and table_counts(store_path)["events"] == 0
+    DuckDBStore(store_path.parent / "other.duckdb").close()  # the refused store released its lock: nothing leaked
+
+
+def test_a_reader_applies_a_left_over_ahead_log_before_reading(store_path: Path) -> None:
+    expected = _lazy_run(store_path, trading_steps())
+    with DuckDBStore(store_path, readonly=True) as reader:
+        assert snapshot(reader.load_book()) == snapshot(expected)
+
+
+def test_a_refused_durable_step_is_taken_back_out_of_the_ahead_log(store_path: Path) -> None:
+    book = Book()
+    with DuckDBStore(store_path) as store:
+        commit_all(store, book, trading_steps()[:1])
+        huge = _order("H1", Side.BUY, 3_000_000_000)  # too big for the orders.quantity column
+        event = OrderSubmitted(ts=T0 + timedelta(minutes=9), account=ACCOUNT, order=huge)
+        book.apply(event)
+        with pytest.raises(StoreError, match="out of range"):
+            store.commit([event], book, durable=True)
+    assert store_path.with_suffix(".journal").stat().st_size == 0
+    with DuckDBStore(store_path) as reopened:  # opens: the refused step is not replayed from the log
+        assert "H1" not in reopened.load_book().orders and reopened.event_count() == 1

@@ -55,6 +55,10 @@ class ControlChannel:
         except queue.Empty:
             return {"ok": False, "error": f"the engine did not answer within {timeout:.0f}s (busy in a step?)"}
 
+    def call_soon(self, work: Callable[[], object]) -> None:
+        """From any thread: run ``work`` on the engine's thread as soon as it waits (streamed ticks wake it so)."""
+        self._queue.put((work, None))  # type: ignore[arg-type]
+
     def poll(self, engine: Any) -> None:
         """Execute every queued request now (engine thread)."""
         while True:
@@ -81,8 +85,12 @@ class ControlChannel:
                 continue
             self._handle(engine, request, reply)
         engine.clock.sleep_until(moment)
+        self.poll(engine)  # what arrived while a simulated clock jumped (streamed ticks) goes before the step
 
-    def _handle(self, engine: Any, request: dict[str, Any], reply: queue.Queue[dict[str, Any]]) -> None:
+    def _handle(self, engine: Any, request: Any, reply: queue.Queue[dict[str, Any]] | None) -> None:
+        if reply is None:  # work queued with call_soon
+            request()
+            return
         from tradekit.control.ops import dispatch
 
         try:

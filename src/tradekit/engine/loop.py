@@ -18,12 +18,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradekit.clock import Clock
+from tradekit.clock import Clock, LiveClock
 from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
 from tradekit.engine.reconcile import EXTERNAL_STRATEGY, BrokerView, SegmentFilter, reconcile
 from tradekit.engine.safe import call_strategy, guard
+from tradekit.engine.streaming import QuoteStream
 from tradekit.faults import crashpoint
-from tradekit.errors import BrokerError, OrderRejected, TemporaryBrokerError
+from tradekit.errors import BrokerError, ConfigError, OrderRejected, TemporaryBrokerError
 from tradekit.model.book import Book
 from tradekit.model.events import (
     DayClosed,
@@ -60,6 +61,7 @@ class EngineSettings:
     extras: Mapping[str, Any] = field(default_factory=dict)
     sync_minutes: float = 0  # reconcile with the broker at start and every N minutes of event time (0: only at start)
     sync: Mapping[str, Any] = field(default_factory=dict)  # the [sync] config section (segment filter, tolerance)
+    stream_quotes: str = "auto"  # exit monitor on streamed ticks: "auto" (on the wall clock, if the feed streams), "on", "off"
 
 
 @dataclass
@@ -102,6 +104,10 @@ class Engine:
         self._log = log
         self._notify = notify
         self.risk = risk  # tradekit.engine.risk.RiskGate: every Enter passes it
+        if control is None:
+            from tradekit.control.server import ControlChannel
+
+            control = ControlChannel()  # no endpoint: still the one queue the engine waits on (streamed ticks)
         self.control = control  # tradekit.control.server.ControlChannel: served between steps
         self._tz = ZoneInfo(session.timezone)
         self._orders = OrderFactory(settings.account, strategy.name, settings.store_id)
@@ -112,6 +118,9 @@ class Engine:
         self.result = DayResult(day=session.day, resumed=False)
         self._next_reconcile: datetime | None = None
         self._held_outside: set[str] = set()  # held at the broker outside the [sync] filter: never entered
+        self._subscription: Any = None  # the strategy's last answer, for the streamed exit monitor
+        self._stream: QuoteStream | None = None
+        self._stepped_to = session.open  # event time of the last step: streamed ticks never decide before it
 
     # ---- logging and journalling ---------------------------------------
     def log(self, line: str, at: datetime | None = None) -> None:
@@ -157,14 +166,59 @@ class Engine:
         self._apply(decision, now, checkpoint=True)
         self._settle(now)
         self._commit(force_durable=True)
-        for moment, candle_due, monitor_due in self._timeline(watermark or self.session.open):
-            if self.control is not None:
-                self.control.wait_until(self, moment)  # serves control requests (and paces a watched replay)
-            else:
-                self.clock.sleep_until(moment)
-            self._step(moment, candle_due, monitor_due)
+        self._stepped_to = now
+        timeline = self._timeline(watermark or self.session.open)
+        self._start_streaming()
+        try:
+            for moment, candle_due, monitor_due in timeline:
+                self.control.wait_until(self, moment)  # serves control requests and streamed ticks (and paces a watched replay)
+                self._step(moment, candle_due, monitor_due)
+            self.control.wait_until(self, self.session.close)  # the day ends at the close, whatever the timers
+        finally:
+            if self._stream is not None:
+                self._stream.close()
         self._close_day()
         return self.result
+
+    # ---- streamed quotes -------------------------------------------------------
+    def _start_streaming(self) -> None:
+        mode = {"true": "on", "false": "off"}.get(str(self.settings.stream_quotes).lower(), str(self.settings.stream_quotes).lower())
+        if mode not in ("auto", "on", "off"):
+            raise ConfigError(f"engine.stream_quotes: {self.settings.stream_quotes!r} is not one of auto, on, off")
+        if mode == "off" or not getattr(self.feed, "can_stream", False):
+            return
+        if mode == "auto" and not isinstance(self.clock, LiveClock):
+            return  # a simulated clock jumps between timers: ticks arriving in wall time would not fit in it
+        self._stream = QuoteStream(self.feed.stream, lambda: self.control.call_soon(self._on_ticks),  # type: ignore[attr-defined]
+                                   lambda line: self.log(line))
+        self._watch()
+
+    def _watch(self) -> None:
+        """Stream exactly what the exit monitor watches: the monitor list and the strategy's open positions."""
+        if self._stream is None or self._subscription is None or not self._subscription.monitor_seconds:
+            return
+        wanted = set(self._subscription.monitor_instruments) | {p.instrument_id for p in self._my_positions()}
+        self._stream.watch(frozenset(wanted))
+
+    def _on_ticks(self) -> None:
+        """Engine thread, between timers: the exit monitor on the newest streamed quotes."""
+        if self._stream is None:
+            return
+        quotes = self._stream.take()
+        if not quotes:
+            return
+        # event time: the newest tick's own time, never before the last step nor after the clock (a skewed exchange stamp)
+        now = min(max(max(q.ts for q in quotes.values()), self._stepped_to), self.clock.now())
+        if now >= self.session.close:
+            return
+        decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state)
+        self._apply(decision, now)
+        self._settle(now)
+        self._commit()
+        if self.settings.live:
+            self.store.flush(self.book)
+        self._stepped_to = now
+        self._watch()
 
     def _open_day(self) -> None:
         day = self.session.day
@@ -194,6 +248,7 @@ class Engine:
     def _timeline(self, after: datetime) -> list[tuple[datetime, bool, bool]]:
         context = self._context(after)
         subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, context, self._state)
+        self._subscription = subscription
         candle = subscription.candle_seconds
         monitor = subscription.monitor_seconds
         moments: dict[datetime, list[bool]] = {}
@@ -216,6 +271,7 @@ class Engine:
         if self._next_reconcile is not None and now >= self._next_reconcile:
             self._reconcile(now, "periodic")
         subscription = guard(self.strategy.name, "subscription", self.strategy.subscription, self._context(now), self._state)
+        self._subscription = subscription
         poll = getattr(self.feed, "poll", None)
         if poll is not None:
             poll(subscription.instruments, now)
@@ -241,6 +297,10 @@ class Engine:
         if self.risk is not None:
             self.risk.watch(self, now)
         self._commit()
+        if self.settings.live:
+            self.store.flush(self.book)  # the step's journal is in the ahead log; DuckDB follows now that it acted
+        self._stepped_to = now
+        self._watch()
 
     def _apply(self, decision: Decision, now: datetime, *, checkpoint: bool = False) -> None:
         """Record blocks and state, turn intents into orders (journalled, then sent)."""

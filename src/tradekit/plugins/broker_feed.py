@@ -64,6 +64,14 @@ class BrokerFeed:
             volume=max(0, inside[-1][2] - before[-1][2]), oi=inside[-1][3],
         )
 
+    @property
+    def can_stream(self) -> bool:
+        return callable(getattr(self.broker, "stream", None))
+
+    def stream(self, instrument_ids: Iterable[InstrumentId], on_quote: Any) -> Any:
+        """The broker's quote stream (``close()``-able handle), for the engine's exit monitor."""
+        return self.broker.stream(list(instrument_ids), on_quote)
+
     def instruments(self) -> Mapping[InstrumentId, Instrument]:
         if self._instruments is None:
             self._instruments = {instrument.id: instrument for instrument in self.broker.instruments()}

@@ -52,7 +52,7 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         execution.connect()
         account = execution.account
         opening = Decimal(settings.capital)
-    store = ws.open_store(batch_size=1)
+    store = ws.open_store(batch_size=1, lazy_projections=True)
     try:
         book = store.load_book()
         record = book.days.get((account, session.day))
@@ -71,7 +71,7 @@ def run_session(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
             store=store, book=book, broker=execution, feed=feed, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=True, opening_cash=opening,
                                     fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
-                                    sync=ws.config.section("sync")),
+                                    sync=ws.config.section("sync"), stream_quotes=str(ws.config.get("engine.stream_quotes", "auto"))),
             log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
         try:

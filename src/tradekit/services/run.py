@@ -93,7 +93,7 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
     batch = int(ws.config.get("engine.replay_batch", 200))
-    store = ws.open_store(batch_size=batch)
+    store = ws.open_store(batch_size=batch, lazy_projections=True)
     try:
         book = store.load_book()
         open_positions = book.open_positions(account)

@@ -23,8 +23,8 @@ class Workspace:
     def store_path(self) -> Path:
         return default_store_path(self.home)
 
-    def open_store(self, *, readonly: bool = False, batch_size: int = 1) -> DuckDBStore:
-        return DuckDBStore(self.store_path, readonly=readonly, batch_size=batch_size)
+    def open_store(self, *, readonly: bool = False, batch_size: int = 1, lazy_projections: bool = False) -> DuckDBStore:
+        return DuckDBStore(self.store_path, readonly=readonly, batch_size=batch_size, lazy_projections=lazy_projections)
 
     def strategy(self, name: str) -> Any:
         registration = self.plugins.strategy(name)

@@ -1,5 +1,11 @@
 """The DuckDB store: one file, an append-only journal plus projections, one transaction per step.
 
+A durable commit is first appended to the ahead log (``<store>.journal``,
+one write and one fsync: see ``ahead_log.py``); the DuckDB transaction
+follows at once, or, with ``lazy_projections``, after the caller has acted
+(the engine flushes at the end of each step). Opening applies whatever the
+log holds that DuckDB does not, so a kill -9 between the two loses nothing.
+
 Opening refuses a damaged file, a file that is not a tradekit store and a
 store written by a newer tradekit, with a one-line ``StoreError`` naming the
 file; it never overwrites or recreates an existing file. Writers take an
@@ -30,6 +36,7 @@ from tradekit.model.orders import Order, OrderStatus
 from tradekit.model.positions import Position
 from tradekit.model.trades import OpenTrade
 from tradekit.store import rows as R
+from tradekit.store.ahead_log import AheadLog, LoggedEvent
 from tradekit.store.lock import StoreLock
 from tradekit.store.schema import MIGRATIONS, PROJECTION_TABLES
 
@@ -39,13 +46,18 @@ APP_ID = "tradekit-store"
 class DuckDBStore:
     """Journal + projections in one DuckDB file."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, batch_size: int = 1) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, batch_size: int = 1, lazy_projections: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self.batch_size = max(1, batch_size)
-        self._pending: list[Event] = []
+        self.lazy_projections = lazy_projections  # durable commits stop at the ahead log; flush() writes DuckDB
+        self._rows: list[LoggedEvent] = []  # journalled events not in DuckDB yet, in sequence order
+        self._logged = 0  # how many of them the ahead log holds
+        self._log = AheadLog(self.path.with_suffix(".journal"))
         self._lock: StoreLock | None = None
-        if not readonly:
+        if readonly:
+            self._catch_up_for_reader()
+        else:
             self._lock = StoreLock(self.path)
             self._lock.acquire()
         self._connection = None  # type: ignore[assignment]
@@ -60,6 +72,43 @@ class DuckDBStore:
                 self._lock.release()
             raise
         self._next_seq = self._scalar("SELECT coalesce(max(seq), 0) + 1 FROM events")
+        if not readonly:
+            try:
+                self._catch_up()
+            except BaseException:
+                self._log.close()
+                self._connection.close()
+                self._connection = None  # type: ignore[assignment]
+                self._lock.release()  # type: ignore[union-attr]
+                raise
+
+    def _catch_up(self) -> None:
+        """Apply what the ahead log holds beyond DuckDB's journal (a run killed between the two), then empty it."""
+        if not self._log.has_records():
+            return
+        rows = [row for row in self._log.read() if row.seq >= self._next_seq]
+        if rows:
+            if rows[0].seq != self._next_seq:
+                raise StoreError(f"journal log {self._log.path} starts at event {rows[0].seq} but the store ends at "
+                                 f"{self._next_seq - 1}; the store was left untouched")
+            book = self.load_book()
+            for row in rows:
+                book.apply(event_from_row(row.type, row.ts, row.account, json.loads(row.payload)))
+            self._rows, self._logged = rows, len(rows)
+            self._next_seq = rows[-1].seq + 1
+            self.flush(book)  # one transaction; empties the log after it committed
+        else:
+            self._log.clear()  # everything in it reached DuckDB before the process stopped
+
+    def _catch_up_for_reader(self) -> None:
+        """A reader finding log records no writer is applying applies them first (a store left by a kill)."""
+        if not self._log.has_records():
+            return
+        try:
+            writer = DuckDBStore(self.path)
+        except StoreError:
+            return  # a running writer holds it (and will apply them), or the file is refused below anyway
+        writer.close()
 
     # ---- opening -------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -163,12 +212,14 @@ class DuckDBStore:
         return [row[0] for row in self._connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
 
     def close(self) -> None:
+        """Close; journalled events DuckDB does not hold yet stay in the ahead log for the next open."""
         if getattr(self, "_connection", None) is None:
             return
         try:
-            if self._pending:
+            if len(self._rows) > self._logged:
                 raise StoreError("close() with unflushed events; call flush(book) first")
         finally:
+            self._log.close()
             self._connection.close()
             self._connection = None  # type: ignore[assignment]
             if self._lock is not None:
@@ -178,7 +229,8 @@ class DuckDBStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._pending.clear() if exc[0] is not None else None
+        if exc[0] is not None:
+            self._drop_unlogged()  # never journalled: dropped with the failed step
         self.close()
 
     # ---- writing -------------------------------------------------------
@@ -186,37 +238,76 @@ class DuckDBStore:
         """Journal ``events`` and the projection rows they changed in ``book``.
 
         The caller has already applied the events to ``book``. With
-        ``durable`` (live runs, any step that sends an order) this is one
-        transaction now; otherwise events are batched up to ``batch_size``.
+        ``durable`` (live runs, any step that sends an order) the events are
+        on disk when this returns: in the ahead log, and in DuckDB too unless
+        ``lazy_projections`` leaves that to the caller's next ``flush``.
+        Otherwise events are batched up to ``batch_size``.
         """
         if self.readonly:
             raise StoreError(f"store {self.path} is open read-only")
-        self._pending.extend(events)
-        if durable or len(self._pending) >= self.batch_size:
+        encoded = []
+        for offset, event in enumerate(events):
+            try:
+                payload = json.dumps(event.to_payload(), sort_keys=True)
+            except (TypeError, ValueError) as error:
+                self._drop_unlogged()  # the batch so far goes with it, as a failed flush would
+                book.take_dirty()
+                raise StoreError(
+                    f"store {self.path}: {event.TYPE} event cannot be journalled (payload is not plain JSON: "
+                    f"{error}); nothing of this step was written"
+                ) from None
+            encoded.append(LoggedEvent(self._next_seq + offset, event.ts, event.TYPE, event.account, payload))
+        self._rows.extend(encoded)
+        self._next_seq += len(encoded)
+        if durable:
+            logged_before, mark = self._logged, self._log.size()
+            if len(self._rows) > self._logged:
+                self._log.append(self._rows[self._logged:])
+                self._logged = len(self._rows)
+                crashpoint("after_log")
+            if not self.lazy_projections:
+                try:
+                    self.flush(book)
+                except BaseException:
+                    # DuckDB refused the step before the caller acted: take it back out of the log too,
+                    # or every later open would fail replaying it
+                    self._log.truncate(mark)
+                    self._logged = logged_before
+                    self._drop_unlogged()
+                    raise
+        elif len(self._rows) >= self.batch_size:
             self.flush(book)
 
+    def _drop_unlogged(self) -> None:
+        if len(self._rows) > self._logged:
+            self._next_seq = self._rows[self._logged].seq
+            del self._rows[self._logged:]
+
+    @property
+    def behind(self) -> int:
+        """Journalled events DuckDB does not hold yet (in the ahead log or batched in memory)."""
+        return len(self._rows)
+
     def flush(self, book: Book) -> None:
-        if not self._pending and not book.dirty:
+        """Write the journalled events and the projection rows they changed to DuckDB, in one transaction."""
+        if not self._rows and not book.dirty:
             return
-        events, self._pending = self._pending, []
+        rows = self._rows
         dirty = book.take_dirty()
         now = datetime.now(UTC)
-        with self._transaction():
-            if events:
-                rows = []
-                for offset, event in enumerate(events):
-                    try:
-                        payload = json.dumps(event.to_payload(), sort_keys=True)
-                    except (TypeError, ValueError) as error:
-                        raise StoreError(
-                            f"store {self.path}: {event.TYPE} event cannot be journalled (payload is not plain JSON: "
-                            f"{error}); nothing of this step was written"
-                        ) from None
-                    rows.append([self._next_seq + offset, R.utc(event.ts), now, event.TYPE, event.account, payload])
-                _insert(self._connection, "INSERT INTO events", rows)
-            self._write(book, dirty)
-            crashpoint("inside_transaction")
-        self._next_seq += len(events)
+        try:
+            with self._transaction():
+                if rows:
+                    _insert(self._connection, "INSERT INTO events",
+                            [[r.seq, R.utc(r.ts), now, r.type, r.account, r.payload] for r in rows])
+                self._write(book, dirty)
+                crashpoint("inside_transaction")
+        except BaseException:
+            self._drop_unlogged()  # batched, never logged: gone with the failed step, as the error says
+            raise
+        logged, self._rows, self._logged = self._logged, [], 0
+        if logged:
+            self._log.clear()
 
     def _write(self, book: Book, dirty: Any) -> None:
         c = self._connection
@@ -308,7 +399,7 @@ class DuckDBStore:
     # ---- backups -------------------------------------------------------
     def backup(self, label: str | date, keep: int = 10) -> Path:
         """Copy the store (after a checkpoint) to ``backups/store-<label>.duckdb``; keep the newest ``keep``."""
-        if self._pending:
+        if self._rows:
             raise StoreError("backup with unflushed events")
         self._connection.execute("CHECKPOINT")
         self.backup_dir.mkdir(parents=True, exist_ok=True)
