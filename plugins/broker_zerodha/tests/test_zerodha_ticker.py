@@ -69,3 +69,14 @@ def test_tick_timestamp_is_india_time(fake: FakeKite) -> None:
             "oi": 750, "volume_traded": 1500}
     quote = parse_tick(tick, "NFO:X")
     assert quote is not None and quote.ts == fake.now().replace(microsecond=0) and quote.oi == 750 and quote.volume == 1500
+
+
+def test_stream_configured_off_opens_no_ticker(make_broker, fake: FakeKite, logs: list[str]) -> None:
+    broker = make_broker(stream="false")
+    broker.connect()
+    received: list[object] = []
+    handle = broker.stream([f"NFO:{SYMBOL}"], received.append)
+    fake.push_ticks()
+    handle.close()
+    assert fake.connections_accepted == 0 and received == []
+    assert any("streaming is off" in line for line in logs)

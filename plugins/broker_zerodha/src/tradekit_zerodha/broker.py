@@ -383,8 +383,16 @@ class ZerodhaBroker:
     # -- streaming -----------------------------------------------------------------
     def stream(self, instrument_ids: Iterable[InstrumentId], on_quote: Callable[[Quote], None],
                on_status: Callable[[str], None] | None = None) -> Any:
-        """KiteTicker in full mode (with OI); ``on_quote`` gets every tick; reconnects by itself."""
+        """KiteTicker in full mode (with OI); ``on_quote`` gets every tick; reconnects by itself.
+
+        With ``stream = false`` no ticker is opened: the handle is inert and the caller (the engine's
+        exit monitor) keeps polling quotes.
+        """
         from tradekit_zerodha.ticker import ZerodhaStream
+
+        if not self.config.stream:
+            self.context.log("zerodha: quote streaming is off (brokers.zerodha.stream = false); polling only")
+            return _NoStream()
 
         self.client  # connects (and checks the session) first
         tokens = {self.instrument_token(i): i for i in instrument_ids}
@@ -393,6 +401,13 @@ class ZerodhaBroker:
         stream.start()
         self._streams.append(stream)
         return stream
+
+
+class _NoStream:
+    """What ``stream()`` returns when streaming is configured off: nothing to close."""
+
+    def close(self) -> None:
+        return None
 
 
 def _merge(parts: list[PositionReport]) -> PositionReport:
