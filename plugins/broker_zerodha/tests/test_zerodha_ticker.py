@@ -80,3 +80,10 @@ def test_stream_configured_off_opens_no_ticker(make_broker, fake: FakeKite, logs
     handle.close()
     assert fake.connections_accepted == 0 and received == []
     assert any("streaming is off" in line for line in logs)
+
+
+def test_fake_rest_with_kites_real_ticker_root_never_streams(make_broker) -> None:
+    # asked, not called: a regression must not reach the real ticker from a test
+    assert "ticker_root" in (make_broker(ticker_root="wss://ws.kite.trade").stream_refusal() or "")
+    assert make_broker().stream_refusal() is None  # the fake's own ticker
+    assert "stream = false" in (make_broker(stream=False).stream_refusal() or "")

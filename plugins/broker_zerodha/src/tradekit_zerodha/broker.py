@@ -34,7 +34,7 @@ from tradekit.retry import place_order_safely
 
 from tradekit_zerodha.chain import OptionChain, nearest_chain
 from tradekit_zerodha.client import KiteClient
-from tradekit_zerodha.config import ZerodhaConfig, load_config
+from tradekit_zerodha.config import DEFAULT_TICKER_ROOT, ZerodhaConfig, load_config
 from tradekit_zerodha.parsing import (
     IST,
     ORDER_TYPE_CODES,
@@ -381,6 +381,15 @@ class ZerodhaBroker:
         return candles
 
     # -- streaming -----------------------------------------------------------------
+    def stream_refusal(self) -> str | None:
+        """Why ``stream()`` would open no ticker (None: it would)."""
+        if not self.config.stream:
+            return "quote streaming is off (brokers.zerodha.stream = false)"
+        if not self.config.is_real_kite and self.config.ticker_root == DEFAULT_TICKER_ROOT:
+            # REST points elsewhere (a fake, a proxy): never send that session to Kite's real ticker
+            return "root is not Kite's but ticker_root is; set brokers.zerodha.ticker_root to stream quotes"
+        return None
+
     def stream(self, instrument_ids: Iterable[InstrumentId], on_quote: Callable[[Quote], None],
                on_status: Callable[[str], None] | None = None) -> Any:
         """KiteTicker in full mode (with OI); ``on_quote`` gets every tick; reconnects by itself.
@@ -390,8 +399,9 @@ class ZerodhaBroker:
         """
         from tradekit_zerodha.ticker import ZerodhaStream
 
-        if not self.config.stream:
-            self.context.log("zerodha: quote streaming is off (brokers.zerodha.stream = false); polling only")
+        refusal = self.stream_refusal()
+        if refusal is not None:
+            self.context.log(f"zerodha: {refusal}; polling only")
             return _NoStream()
 
         self.client  # connects (and checks the session) first
