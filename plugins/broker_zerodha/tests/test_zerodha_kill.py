@@ -76,14 +76,24 @@ def test_killed_after_kite_took_the_stop_the_restart_finds_it_by_tag_and_books_i
         entry, stop = tradekit_orders(fake)
         assert (stop["order_type"], stop["status"], stop["quantity"]) == ("SL-M", "TRIGGER PENDING", entry["filled_quantity"])
         assert f"order {stop['tag']} sent" not in out  # tradekit never learnt Kite's id for it
-        # while tradekit is down the future falls through the stop, and Kite fills it
-        clock.set(clock.now().replace(hour=10, minute=22))
+
+        # restart at 10:12, killed again at 10:15 while the position and its stop are held
+        clock.set(BEFORE_OPEN.replace(hour=10, minute=12))  # IST: the file may hold another offset
+        fake.app.at(BEFORE_OPEN.replace(hour=10, minute=15), child.kill)
+        code, out, err = child.run(*RUN, "example")
+        assert code == -signal.SIGKILL, err
+        assert f"order {stop['tag']} found at the broker as {stop['order_id']}; not re-sent" in out, out
+        assert len(tradekit_orders(fake)) == 2  # no second stop
+        assert fake.book.orders[stop["order_id"]]["status"] == "TRIGGER PENDING"
+        assert fake.app.net_quantity(SYMBOLS["future"]) == entry["filled_quantity"]
+
+        # while tradekit is down the future falls through the stop (10:18), and Kite fills it
+        clock.set(BEFORE_OPEN.replace(hour=10, minute=22))
         fake.book.evaluate()
         assert fake.book.orders[stop["order_id"]]["status"] == "COMPLETE"
 
         code, out, err = child.run(*RUN, "example")
         assert code == 0, err
-        assert f"order {stop['tag']} found at the broker as {stop['order_id']}; not re-sent" in out, out
         assert_no_tag_twice(fake)
         assert len(tradekit_orders(fake)) == 2  # nothing re-sent, no second stop
         assert store_fills(home) == fake_fills(fake)
