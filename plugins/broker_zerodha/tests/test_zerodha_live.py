@@ -86,6 +86,8 @@ def test_live_oi_momentum_day_orders_reach_kite_once_even_when_placements_time_o
     assert days[0][0] == "zerodha:AB1234" and days[0][2] is not None  # the live account, closed
     text = "\n".join(lines)
     assert any("checking its tag first" in line for line in lines)
+    # tradekit's book and Kite's positions agree all day (Kite's day-blended average after the re-entry included)
+    assert not [line for line in lines if "reconcile periodic" in line and "corrected" in line]
     assert f"order {tags[0]} sent" in text and f"order {tags[2]} sent" in text
     assert clock.now() >= BEFORE_OPEN.replace(hour=15, minute=30)
 

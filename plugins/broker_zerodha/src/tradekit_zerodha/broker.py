@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
@@ -40,6 +41,7 @@ from tradekit_zerodha.parsing import (
     ORDER_TYPE_CODES,
     kite_instrument,
     kite_interval,
+    open_lot_average,
     parse_candle,
     parse_decimal,
     parse_instrument,
@@ -248,15 +250,31 @@ class ZerodhaBroker:
         return position_underlying(symbol) in self.config.underlyings and exchange.upper() in OPTION_EXCHANGES
 
     def position_reports(self) -> list[PositionReport]:
-        """Net positions (day plus overnight) in the configured underlyings, one per instrument."""
+        """Net positions (day plus overnight) in the configured underlyings, one per instrument.
+
+        A position opened today after an earlier round trip in the same contract is priced at its open
+        lots (FIFO over today's trades), not at Kite's day-blended ``average_price``.
+        """
         combined: dict[InstrumentId, list[PositionReport]] = {}
-        for row in self.client.portfolio_positions().get("net", []):
+        rows = [row for row in self.client.portfolio_positions().get("net", [])
+                if row.get("quantity") and self._kept(str(row["exchange"]), str(row["tradingsymbol"]))]
+        today: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        if any(row.get("day_buy_quantity") and row.get("day_sell_quantity") for row in rows):
+            for trade in self.client.trades():
+                today.setdefault((str(trade["exchange"]), str(trade["tradingsymbol"]), str(trade.get("product"))),
+                                 []).append(trade)
+        for row in rows:
             try:
                 report = parse_position(row)
+                trades = today.get((str(row["exchange"]), str(row["tradingsymbol"]), str(row.get("product"))))
+                if trades and not row.get("overnight_quantity"):
+                    opened = open_lot_average(trades)
+                    if opened is not None and opened[0] == report.quantity:
+                        report = replace(report, average_price=opened[1])
             except (KeyError, ValueError) as error:
                 # never skip a row silently: sync would think the position was closed
                 raise BrokerError(f"Kite position {row.get('tradingsymbol')}: unreadable ({error})") from None
-            if report.quantity == 0 or not self._kept(str(row["exchange"]), str(row["tradingsymbol"])):
+            if report.quantity == 0:
                 continue
             combined.setdefault(report.instrument_id, []).append(report)
         return [_merge(parts) for parts in combined.values()]
