@@ -39,7 +39,8 @@ FUTURE = f"NFO:{SYMBOLS['future']}"
 @pytest.fixture
 def live(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FakeKite, SimClock, Path]]:
     clock = SimClock(BEFORE_OPEN)
-    with rehearsal_fake(tmp_path / "data", clock, hang_seconds=0.6) as fake:
+    # client timeout 1 s (wall), faults hold 1.5 s: a slow answer on a loaded machine is not mistaken for one
+    with rehearsal_fake(tmp_path / "data", clock, hang_seconds=1.5) as fake:
         home = tmp_path / "home"
         monkeypatch.setenv("TRADEKIT_HOME", str(home))
         for name in [n for n in __import__("os").environ if n.startswith("TRADEKIT__")]:
@@ -66,7 +67,7 @@ def test_live_oi_momentum_day_orders_reach_kite_once_even_when_placements_time_o
     fake.faults.next("timeout", path="/orders/regular", method="POST")
     fake.faults.next("hang", path="/orders/regular", method="POST")
     fake.faults.next("503", path="/orders/regular", method="POST")
-    lines, outcome = _session(monkeypatch, fake, home, "oi-momentum", clock, timeout=0.3)
+    lines, outcome = _session(monkeypatch, fake, home, "oi-momentum", clock, timeout=1.0)
 
     assert outcome.result is not None and outcome.day == DAY, outcome.message
     assert [kind for kind, _, _ in fake.faults.fired] == ["timeout", "hang", "503"]
@@ -128,7 +129,7 @@ def test_live_exit_whose_placement_keeps_failing_is_looked_up_and_sent_later_in_
     # the first exit: lost before Kite saw it, then two 503s: the retry policy's three tries are spent
     fake.faults.next("hang", path="/orders/regular", method="POST", after=1)  # the entry goes through
     fake.faults.next("503", path="/orders/regular", method="POST", after=1, times=2)
-    _, outcome = _session(monkeypatch, fake, home, "oi-momentum", clock, timeout=0.3)
+    _, outcome = _session(monkeypatch, fake, home, "oi-momentum", clock, timeout=1.0)
     assert outcome.result is not None
     assert [kind for kind, _, _ in fake.faults.fired] == ["hang", "503", "503"]
     assert_no_tag_twice(fake)
