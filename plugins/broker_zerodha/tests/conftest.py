@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
+
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +18,8 @@ from tradekit.ports import BrokerContext
 from tradekit_zerodha.broker import ZerodhaBroker
 from tradekit_zerodha.fake import FakeKite, SyntheticNiftyDay
 from tradekit_zerodha.parsing import IST
+
+sys.path.insert(0, str(Path(__file__).parent))  # zerodha_live_helpers, under pytest's importlib mode
 
 DAY = datetime(2025, 10, 6, 10, 0, tzinfo=IST)  # a Monday; the nearest NIFTY expiry is Tuesday 2025-10-07
 
@@ -64,3 +70,17 @@ def broker(make_broker: Callable[..., ZerodhaBroker]) -> ZerodhaBroker:
 
 def requests_to(fake: FakeKite, method: str, path: str) -> list[dict[str, list[str]]]:
     return [query for m, p, query in fake.requests if m == method and p == path]
+
+
+@pytest.fixture
+def clock_file(tmp_path: Path) -> Iterator[Path]:
+    """The shared clock, in memory when the machine has /dev/shm (the child rewrites it at every step)."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        yield tmp_path / "clock"
+        return
+    directory = Path(tempfile.mkdtemp(prefix="tradekit-clock-", dir=shm))
+    try:
+        yield directory / "clock"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

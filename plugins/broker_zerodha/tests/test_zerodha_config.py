@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from tradekit.errors import ConfigError
 
-from tradekit_zerodha.config import ZerodhaConfig, load_config, settings_from_environment
+from tradekit_zerodha.config import KEYS, ZerodhaConfig, load_config, settings_from_environment
 
 
 def test_config_defaults_point_at_real_kite() -> None:
@@ -52,3 +56,28 @@ def test_config_bad_value_names_the_key(settings: dict[str, object], culprit: st
     message = str(caught.value)
     assert message.startswith(culprit)
     assert "tradekit.toml" in message and "\n" not in message
+
+
+def _documented_keys() -> dict[str, str]:
+    """The `[brokers.zerodha]` table of README.md: key -> documented default (as written)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme.split("## Configuration: `[brokers.zerodha]`", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| (.+?) \|", table, flags=re.MULTILINE)
+    return {key: default.strip() for key, default in rows}
+
+
+def _parsed(default: str) -> object:
+    text = default.strip("`")
+    if default == "*(empty)*":
+        return ""
+    if text.startswith("["):
+        return json.loads(text)
+    return text
+
+
+def test_readme_lists_every_key_the_code_reads_with_its_real_default() -> None:
+    documented = _documented_keys()
+    assert list(documented) == list(KEYS)  # every key, none invented, in the code's order
+    for key, default in documented.items():
+        # the documented default, read the way the code reads a setting, is the code's default
+        assert getattr(load_config({key: _parsed(default)}), key) == getattr(ZerodhaConfig(), key), key

@@ -66,7 +66,7 @@ def test_quotes_over_500_split_into_rate_limited_batches(tmp_path: Path) -> None
         from tradekit_zerodha.broker import ZerodhaBroker
 
         context = BrokerContext(
-            name="zerodha", settings={"root": fake.root, "timeout_seconds": 1}, home=tmp_path, clock=clock,
+            name="zerodha", settings={"root": fake.root, "timeout_seconds": 30}, home=tmp_path, clock=clock,
             env={"KITE_API_KEY": fake.api_key, "KITE_ACCESS_TOKEN": fake.issue_access_token()},
         )
         broker = ZerodhaBroker(context)

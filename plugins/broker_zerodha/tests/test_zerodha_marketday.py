@@ -26,7 +26,7 @@ def test_fake_serves_a_loaded_market_day(tmp_path: Path) -> None:
         broker = ZerodhaBroker(context)
         assert [i.id for i in broker.instruments()] == ["NSE:NIFTY 50"]
         quote = broker.quotes(["NSE:NIFTY 50"])["NSE:NIFTY 50"]
-        assert quote.last == closes[10]  # the 09:25 bar's close
+        assert quote.last == closes[9]  # the 09:24 bar's close: the 09:25 bar is still forming at 09:25:30
         start = datetime(2025, 10, 6, 9, 15, tzinfo=IST)
         candles = broker.historical("NSE:NIFTY 50", start, start + timedelta(minutes=10), 300)
         assert [c.close for c in candles] == [closes[4], closes[9]]

@@ -94,6 +94,11 @@ def test_parse_quote_rejects_bad_prices() -> None:
     assert parse_quote("NFO:X", {**base, "last_price": -3}) is None
     quote = parse_quote("NFO:X", {**base, "last_price": np.float64(12.5)})
     assert quote is not None and quote.last == 12.5 and quote.oi == 20 and quote.ts.tzinfo is not None
+    untimed = {"last_price": 12.5}  # an index quote from a terse server: no time, volume or OI
+    assert parse_quote("NSE:NIFTY 50", untimed) is None
+    asked = datetime(2025, 10, 6, 10, 0, 5, tzinfo=IST)
+    stamped = parse_quote("NSE:NIFTY 50", untimed, asked)
+    assert stamped is not None and stamped.ts == asked and stamped.volume == 0 and stamped.oi == 0
 
 
 def test_parse_instrument_rows() -> None:

@@ -12,8 +12,8 @@ from tradekit.services.run import RunOptions, run
 from tradekit.services.setup import workspace
 from tradekit.store import DuckDBStore
 
-from tradekit_zerodha.fake import FakeKite, SyntheticNiftyDay
 from tradekit_zerodha.parsing import IST
+from zerodha_live_helpers import oi_momentum_trades, rehearsal_fake, store_trades
 
 BEFORE_OPEN = datetime(2025, 10, 6, 9, 0, tzinfo=IST)  # Monday; weekly expiry Tuesday 2025-10-07
 
@@ -21,9 +21,13 @@ BEFORE_OPEN = datetime(2025, 10, 6, 9, 0, tzinfo=IST)  # Monday; weekly expiry T
 @pytest.fixture
 def session_fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     clock = SimClock(BEFORE_OPEN)
-    market = SyntheticNiftyDay(BEFORE_OPEN.date(), strikes_each_side=10, expiries=1)  # small chain: a fast test
-    with FakeKite(market, clock=clock, hang_seconds=0.5) as fake:
+    # the rehearsal day: a small chain with known oi-momentum trades (tradekit_zerodha.fake.scenario)
+    with rehearsal_fake(tmp_path / "data", clock, hang_seconds=0.5) as fake:
         home = tmp_path / "home"
+        home.mkdir()
+        # the broker through TRADEKIT__* variables, the strategy through tradekit.toml; exit checks every
+        # 5 minutes keep the day short (the trailing stop is then seen at 09:50)
+        (home / "tradekit.toml").write_text('[strategies.oi-momentum]\nmonitor_seconds = 300\n')
         monkeypatch.setenv("TRADEKIT_HOME", str(home))
         monkeypatch.setenv("TRADEKIT__BROKERS__ZERODHA__ROOT", fake.root)
         monkeypatch.setenv("TRADEKIT__BROKERS__ZERODHA__TICKER_ROOT", fake.ticker_root)
@@ -46,7 +50,10 @@ def test_run_on_zerodha_waits_for_open_and_paper_trades_the_session(session_fake
     with DuckDBStore(home / "tradekit.duckdb", readonly=True) as store:
         days = store.query("SELECT account, close_cash FROM accounts_daily")
     assert days and days[0][0] == "paper:zerodha-default" and days[0][1] is not None
-    assert fake.book.orders == {} or all(not o.get("tag") for o in fake.book.orders.values())  # paper: nothing sent to Kite
+    assert fake.book.orders == {}  # paper: nothing sent to Kite
+    trades = store_trades(home)
+    assert [(reason, hhmm) for reason, hhmm, *_ in trades] == [(r, t) for r, t, _, _ in oi_momentum_trades(300)]
+    assert all(quantity == 75 for *_, quantity in trades)
 
 
 def test_run_on_zerodha_on_a_holiday_says_so_and_trades_nothing(session_fake) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from tradekit.model import Order, PositionReport, Side
 
 from tradekit_zerodha.fake import FakeKite
+from tradekit_zerodha.parsing import open_lot_average
 
 HELD = "NIFTY25O0725000CE"
 CLOSED = "NIFTY25O0725000PE"
@@ -62,3 +63,28 @@ def test_position_filter_keeps_configured_underlyings(make_broker, fake: FakeKit
     assert [r.quantity for r in make_broker().position_reports()] == [-75]
     assert make_broker(underlyings="BANKNIFTY").position_reports() == []
     assert len(make_broker(underlyings="").position_reports()) == 1
+
+
+def test_position_reopened_today_is_priced_at_its_open_lots_not_kites_day_blend(broker, fake: FakeKite, clock) -> None:
+    fake.app.trade(HELD, "BUY", 75, product="MIS")
+    clock.advance(1800)
+    fake.app.trade(HELD, "SELL", 75, product="MIS")
+    clock.advance(1800)
+    fake.app.trade(HELD, "BUY", 150, product="MIS")
+    buy_prices = [t["average_price"] for t in fake.book.trades if t["transaction_type"] == "BUY"]
+    assert buy_prices[0] != buy_prices[1]  # the market moved: the blend differs from the open lot's price
+    kite_row = next(r for r in fake.book.positions()["net"] if r["tradingsymbol"] == HELD)
+    (report,) = [r for r in broker.position_reports() if r.instrument_id == f"NFO:{HELD}"]
+    assert report.quantity == 150
+    assert report.average_price == Decimal(str(buy_prices[1]))
+    assert report.average_price != Decimal(str(kite_row["average_price"]))  # Kite blends all of today's buys
+
+
+def test_open_lot_average_is_fifo_over_the_days_trades() -> None:
+    rows = [  # bought 100 @ 10, sold 150 @ 12 (now short 50), bought 20 @ 11: short 30 opened at 12
+        {"trade_id": "1", "fill_timestamp": "2025-10-06 09:20:00", "transaction_type": "BUY", "quantity": 100, "average_price": 10},
+        {"trade_id": "2", "fill_timestamp": "2025-10-06 09:30:00", "transaction_type": "SELL", "quantity": 150, "average_price": 12},
+        {"trade_id": "3", "fill_timestamp": "2025-10-06 09:40:00", "transaction_type": "BUY", "quantity": 20, "average_price": 11},
+    ]
+    assert open_lot_average(rows) == (-30, Decimal(12))
+    assert open_lot_average(rows[:1] + [{**rows[1], "quantity": 100}]) is None

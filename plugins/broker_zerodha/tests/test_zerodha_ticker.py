@@ -69,3 +69,21 @@ def test_tick_timestamp_is_india_time(fake: FakeKite) -> None:
             "oi": 750, "volume_traded": 1500}
     quote = parse_tick(tick, "NFO:X")
     assert quote is not None and quote.ts == fake.now().replace(microsecond=0) and quote.oi == 750 and quote.volume == 1500
+
+
+def test_stream_configured_off_opens_no_ticker(make_broker, fake: FakeKite, logs: list[str]) -> None:
+    broker = make_broker(stream="false")
+    broker.connect()
+    received: list[object] = []
+    handle = broker.stream([f"NFO:{SYMBOL}"], received.append)
+    fake.push_ticks()
+    handle.close()
+    assert fake.connections_accepted == 0 and received == []
+    assert any("streaming is off" in line for line in logs)
+
+
+def test_fake_rest_with_kites_real_ticker_root_never_streams(make_broker) -> None:
+    # asked, not called: a regression must not reach the real ticker from a test
+    assert "ticker_root" in (make_broker(ticker_root="wss://ws.kite.trade").stream_refusal() or "")
+    assert make_broker().stream_refusal() is None  # the fake's own ticker
+    assert "stream = false" in (make_broker(stream=False).stream_refusal() or "")

@@ -28,12 +28,17 @@ def run_command(
     pace: Annotated[float, typer.Option(help="Replay: wait this many wall-clock seconds per step (watch it, talk to it).", min=0)] = 0.0,
 ) -> None:
     """Trade one session. An interrupted session is resumed (forced while positions are open)."""
+    import sys
+
     from tradekit.errors import ConfigError
     from tradekit.services.run import RunOptions, run
     from tradekit.services.setup import workspace
 
-    if live and not yes and not typer.confirm(f"Send REAL orders through {broker}?", default=False):
-        raise typer.Abort()
+    if live and not yes:
+        if not sys.stdin.isatty():  # nobody to answer (cron, a pipe): refuse, never hang or guess
+            raise ConfigError(f"--live sends REAL orders through {broker}: confirm with --yes when not run from a terminal")
+        if not typer.confirm(f"Send REAL orders through {broker}?", default=False):
+            raise typer.Abort()
     try:
         wanted = date.fromisoformat(day) if day else None
     except ValueError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
@@ -34,12 +35,13 @@ from tradekit.retry import place_order_safely
 
 from tradekit_zerodha.chain import OptionChain, nearest_chain
 from tradekit_zerodha.client import KiteClient
-from tradekit_zerodha.config import ZerodhaConfig, load_config
+from tradekit_zerodha.config import DEFAULT_TICKER_ROOT, ZerodhaConfig, load_config
 from tradekit_zerodha.parsing import (
     IST,
     ORDER_TYPE_CODES,
     kite_instrument,
     kite_interval,
+    open_lot_average,
     parse_candle,
     parse_decimal,
     parse_instrument,
@@ -73,6 +75,7 @@ class ZerodhaBroker:
         self._tokens: dict[InstrumentId, int] = {}
         self._instruments_day: date | None = None
         self._streams: list[Any] = []
+        self._tags: dict[str, str | None] = {}  # Kite order id -> our tag (an order's tag never changes)
 
     # -- session -------------------------------------------------------------------
     @property
@@ -147,7 +150,7 @@ class ZerodhaBroker:
 
     def find_order_by_tag(self, tag: str) -> str | None:
         """The broker order id of today's order carrying ``tag``, if it arrived."""
-        for row in self.client.orders():
+        for row in self._remember_tags(self.client.orders()):
             if row.get("tag") == tag or tag in (row.get("tags") or []):
                 return str(row["order_id"])
         return None
@@ -160,12 +163,14 @@ class ZerodhaBroker:
             client.retries.append(("POST /orders", attempt, str(error)))
             self.context.log(f"zerodha: placing {order.client_order_id} failed ({error}); checking its tag first")
 
-        return place_order_safely(
+        broker_order_id = place_order_safely(
             lambda: client.orders_place(**params),
             lambda: self.find_order_by_tag(order.client_order_id),
             client.retry,
             on_retry=note,
         )
+        self._tags[broker_order_id] = order.client_order_id
+        return broker_order_id
 
     def cancel_order(self, broker_order_id: str) -> None:
         client = self.client
@@ -209,9 +214,14 @@ class ZerodhaBroker:
         self.client.orders_modify(broker_order_id, variety=current.get("variety") or self.config.variety, **params)
 
     # -- reports -------------------------------------------------------------------
+    def _remember_tags(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            self._tags[str(row["order_id"])] = str(row["tag"]) if row.get("tag") else None
+        return rows
+
     def order_reports(self) -> list[OrderReport]:
         reports = []
-        for row in self.client.orders():
+        for row in self._remember_tags(self.client.orders()):
             try:
                 reports.append(parse_order(row))
             except (KeyError, ValueError) as error:
@@ -219,9 +229,13 @@ class ZerodhaBroker:
         return reports
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
-        tags = {str(row["order_id"]): str(row["tag"]) for row in self.client.orders() if row.get("tag")}
+        """Today's trades with our tags; GET /orders only when a trade belongs to an order not seen yet."""
+        rows = self.client.trades()
+        if any(str(row.get("order_id")) not in self._tags for row in rows):
+            self._remember_tags(self.client.orders())
+        tags = {order_id: tag for order_id, tag in self._tags.items() if tag}
         fills = []
-        for row in self.client.trades():
+        for row in rows:
             try:
                 fill = parse_trade(row, account=self.account, tags=tags)
             except (KeyError, ValueError) as error:
@@ -236,15 +250,31 @@ class ZerodhaBroker:
         return position_underlying(symbol) in self.config.underlyings and exchange.upper() in OPTION_EXCHANGES
 
     def position_reports(self) -> list[PositionReport]:
-        """Net positions (day plus overnight) in the configured underlyings, one per instrument."""
+        """Net positions (day plus overnight) in the configured underlyings, one per instrument.
+
+        A position opened today after an earlier round trip in the same contract is priced at its open
+        lots (FIFO over today's trades), not at Kite's day-blended ``average_price``.
+        """
         combined: dict[InstrumentId, list[PositionReport]] = {}
-        for row in self.client.portfolio_positions().get("net", []):
+        rows = [row for row in self.client.portfolio_positions().get("net", [])
+                if row.get("quantity") and self._kept(str(row["exchange"]), str(row["tradingsymbol"]))]
+        today: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        if any(row.get("day_buy_quantity") and row.get("day_sell_quantity") for row in rows):
+            for trade in self.client.trades():
+                today.setdefault((str(trade["exchange"]), str(trade["tradingsymbol"]), str(trade.get("product"))),
+                                 []).append(trade)
+        for row in rows:
             try:
                 report = parse_position(row)
+                trades = today.get((str(row["exchange"]), str(row["tradingsymbol"]), str(row.get("product"))))
+                if trades and not row.get("overnight_quantity"):
+                    opened = open_lot_average(trades)
+                    if opened is not None and opened[0] == report.quantity:
+                        report = replace(report, average_price=opened[1])
             except (KeyError, ValueError) as error:
                 # never skip a row silently: sync would think the position was closed
                 raise BrokerError(f"Kite position {row.get('tradingsymbol')}: unreadable ({error})") from None
-            if report.quantity == 0 or not self._kept(str(row["exchange"]), str(row["tradingsymbol"])):
+            if report.quantity == 0:
                 continue
             combined.setdefault(report.instrument_id, []).append(report)
         return [_merge(parts) for parts in combined.values()]
@@ -278,7 +308,7 @@ class ZerodhaBroker:
                 if payload is None:
                     continue  # Kite leaves unknown instruments out: skipped, never a KeyError
                 try:
-                    quote = parse_quote(key, payload)
+                    quote = parse_quote(key, payload, now)
                 except (ValueError, TypeError) as error:
                     self.context.log(f"zerodha: quote for {key} rejected: {error}")
                     continue
@@ -369,10 +399,28 @@ class ZerodhaBroker:
         return candles
 
     # -- streaming -----------------------------------------------------------------
+    def stream_refusal(self) -> str | None:
+        """Why ``stream()`` would open no ticker (None: it would)."""
+        if not self.config.stream:
+            return "quote streaming is off (brokers.zerodha.stream = false)"
+        if not self.config.is_real_kite and self.config.ticker_root == DEFAULT_TICKER_ROOT:
+            # REST points elsewhere (a fake, a proxy): never send that session to Kite's real ticker
+            return "root is not Kite's but ticker_root is; set brokers.zerodha.ticker_root to stream quotes"
+        return None
+
     def stream(self, instrument_ids: Iterable[InstrumentId], on_quote: Callable[[Quote], None],
                on_status: Callable[[str], None] | None = None) -> Any:
-        """KiteTicker in full mode (with OI); ``on_quote`` gets every tick; reconnects by itself."""
+        """KiteTicker in full mode (with OI); ``on_quote`` gets every tick; reconnects by itself.
+
+        With ``stream = false`` no ticker is opened: the handle is inert and the caller (the engine's
+        exit monitor) keeps polling quotes.
+        """
         from tradekit_zerodha.ticker import ZerodhaStream
+
+        refusal = self.stream_refusal()
+        if refusal is not None:
+            self.context.log(f"zerodha: {refusal}; polling only")
+            return _NoStream()
 
         self.client  # connects (and checks the session) first
         tokens = {self.instrument_token(i): i for i in instrument_ids}
@@ -381,6 +429,13 @@ class ZerodhaBroker:
         stream.start()
         self._streams.append(stream)
         return stream
+
+
+class _NoStream:
+    """What ``stream()`` returns when streaming is configured off: nothing to close."""
+
+    def close(self) -> None:
+        return None
 
 
 def _merge(parts: list[PositionReport]) -> PositionReport:

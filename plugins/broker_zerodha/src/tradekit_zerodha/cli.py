@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -58,28 +59,47 @@ def fake_server(
     start: Annotated[str, typer.Option(help="Session time the server starts at, HH:MM (IST).")] = "09:15",
     speed: Annotated[float, typer.Option(help="How many times faster than the wall clock the session runs.")] = 1.0,
     tick_seconds: Annotated[float, typer.Option(help="Wall seconds between ticker frames.")] = 1.0,
+    market_day: Annotated[Path | None, typer.Option("--market-day", help="Serve this market-day directory (docs/data-format.md) instead of a generated day.")] = None,
+    rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Serve the rehearsal day with known oi-momentum trades (2025-10-06).")] = False,
+    clock_file: Annotated[Path | None, typer.Option("--clock-file", help="Share a simulated clock through this file with `tradekit run` (TRADEKIT_SIM_CLOCK): time moves when tradekit waits.")] = None,
 ) -> None:
     """Run a fake Kite (REST + ticker) on 127.0.0.1 to try tradekit without a Zerodha account."""
+    from tradekit.clock import FileClock
+    from tradekit.data.loader import load_day
+
     from tradekit_zerodha.fake import FakeKite, SyntheticNiftyDay
     from tradekit_zerodha.fake.clock import SessionClock
+    from tradekit_zerodha.fake.marketday import market_day_source
+    from tradekit_zerodha.fake.scenario import REHEARSAL_DAY, write_rehearsal_day
 
     try:
-        trading_day = date.fromisoformat(day) if day else datetime.now(IST).date()
+        if rehearsal and market_day is not None:
+            raise ValueError("--rehearsal and --market-day: choose one")
+        trading_day = date.fromisoformat(day) if day else (REHEARSAL_DAY if rehearsal else datetime.now(IST).date())
         hour, minute = (int(part) for part in start.split(":"))
-        clock = SessionClock(datetime(trading_day.year, trading_day.month, trading_day.day, hour, minute, tzinfo=IST),
-                             speed)
-    except ValueError as error:
-        typer.echo(f"error: --day/--start/--speed: {error}", err=True)
+        begin = datetime(trading_day.year, trading_day.month, trading_day.day, hour, minute, tzinfo=IST)
+        if rehearsal:
+            market_day = write_rehearsal_day(home_dir() / "brokers" / "zerodha" / "rehearsal", trading_day)
+        market = market_day_source(load_day(market_day)) if market_day is not None else SyntheticNiftyDay(trading_day, seed=seed)
+        clock: object
+        if clock_file is not None:
+            clock = FileClock(clock_file, start=None if clock_file.is_file() else begin)
+        else:
+            clock = SessionClock(begin, speed)
+    except (ValueError, TradekitError) as error:
+        typer.echo(f"error: --day/--start/--speed/--market-day/--clock-file: {error}", err=True)
         raise typer.Exit(2) from None
-    fake = FakeKite(SyntheticNiftyDay(trading_day, seed=seed), clock=clock, port=port)
+    fake = FakeKite(market, clock=clock, port=port)  # type: ignore[arg-type]
     token = fake.issue_access_token()
     fake.start()
-    typer.echo(f"fake Kite listening on {fake.root} (ticker {fake.ticker_root}), trading day {trading_day}")
+    typer.echo(f"fake Kite listening on {fake.root} (ticker {fake.ticker_root}), trading day {market.day}")
     typer.echo("point tradekit at it with:")
     typer.echo(f"  export TRADEKIT__BROKERS__ZERODHA__ROOT={fake.root}")
     typer.echo(f"  export TRADEKIT__BROKERS__ZERODHA__TICKER_ROOT={fake.ticker_root}")
     typer.echo(f"  export KITE_API_KEY={fake.api_key} KITE_API_SECRET={fake.api_secret}")
     typer.echo(f"  export KITE_ACCESS_TOKEN={token}   # or run `tradekit zerodha login`")
+    if clock_file is not None:
+        typer.echo(f"  export TRADEKIT_SIM_CLOCK={clock_file}   # tradekit and the fake share this clock")
     typer.echo("Ctrl-C stops it.")
     try:
         while True:

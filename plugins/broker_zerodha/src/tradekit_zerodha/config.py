@@ -53,7 +53,7 @@ class ZerodhaConfig:
     underlying: str = "NIFTY"
     index_symbol: str = "NSE:NIFTY 50"
     stale_quote_seconds: float = 0.0  # 0: off; otherwise quotes older than this are dropped
-    stream: bool = False  # KiteTicker full-mode streaming for the exit monitor
+    stream: bool = True  # KiteTicker full-mode quotes for the engine's exit monitor (engine.stream_quotes); false: never
     stream_reconnect_max_tries: int = 50
     stream_reconnect_delay_seconds: float = 1.0  # first reconnect after about this times e; grows to 60 s
 

@@ -257,6 +257,31 @@ def parse_position(row: Mapping[str, Any]) -> PositionReport:
     )
 
 
+def open_lot_average(trades: list[Mapping[str, Any]]) -> tuple[int, Decimal] | None:
+    """(signed quantity, average price) of what today's ``trades`` of one instrument and product leave open, FIFO.
+
+    Kite's positions blend every trade of the day into ``average_price`` (sell 75 @ 31.40 after buying
+    at 30, buy 75 again at 32: Kite shows 31); the lots still open cost 32. None when nothing is open.
+    """
+    lots: list[list[Any]] = []  # [signed quantity, price], oldest first
+    for row in sorted(trades, key=lambda r: (str(r.get("fill_timestamp") or ""), str(r.get("trade_id") or ""))):
+        quantity = parse_int(row.get("quantity"), field="quantity")
+        signed = quantity if parse_side(row.get("transaction_type")) is Side.BUY else -quantity
+        price = parse_decimal(row.get("average_price"), field="average_price")
+        while signed and lots and (lots[0][0] > 0) != (signed > 0):
+            matched = min(abs(signed), abs(lots[0][0]))
+            lots[0][0] += matched if lots[0][0] < 0 else -matched
+            signed += matched if signed < 0 else -matched
+            if lots[0][0] == 0:
+                lots.pop(0)
+        if signed:
+            lots.append([signed, price])
+    held = sum(lot[0] for lot in lots)
+    if not held:
+        return None
+    return held, sum((abs(lot[0]) * lot[1] for lot in lots), Decimal(0)) / abs(held)
+
+
 def position_underlying(symbol: str) -> str:
     """The underlying a derivative symbol trades on (``NIFTY25O0725150CE`` -> ``NIFTY``)."""
     option = parse_option_symbol(symbol)
@@ -296,12 +321,16 @@ def parse_instrument(row: Mapping[str, Any]) -> Instrument:
     return Instrument(kind=InstrumentKind.EQUITY, **common)
 
 
-def parse_quote(key: str, payload: Mapping[str, Any]) -> Quote | None:
-    """One entry of GET /quote keyed ``EXCH:SYMBOL``; None when the price is not usable."""
+def parse_quote(key: str, payload: Mapping[str, Any], now: datetime | None = None) -> Quote | None:
+    """One entry of GET /quote keyed ``EXCH:SYMBOL``; None when the price is not usable.
+
+    A quote without ``timestamp`` or ``last_trade_time`` is stamped ``now`` (the moment it was asked
+    for) when given, else refused.
+    """
     last = parse_float(payload.get("last_price"))
     if last is None:
         return None
-    ts = parse_timestamp(payload.get("timestamp") or payload.get("last_trade_time"))
+    ts = parse_timestamp(payload.get("timestamp") or payload.get("last_trade_time")) or now
     if ts is None:
         return None
     depth = payload.get("depth") or {}

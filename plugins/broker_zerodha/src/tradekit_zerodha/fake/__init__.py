@@ -2,6 +2,7 @@
 
 from tradekit_zerodha.fake.faults import Faults
 from tradekit_zerodha.fake.market import FakeInstrument, MarketSource, Snapshot, SyntheticNiftyDay
-from tradekit_zerodha.fake.server import FakeKite, KiteApp
+from tradekit_zerodha.fake.app import KiteApp
+from tradekit_zerodha.fake.server import FakeKite
 
 __all__ = ["FakeInstrument", "FakeKite", "Faults", "KiteApp", "MarketSource", "Snapshot", "SyntheticNiftyDay"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import calendar
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -149,7 +150,14 @@ class SyntheticNiftyDay:
         self._instruments: dict[str, FakeInstrument] = {}
         self._options: dict[str, tuple[date, int, str]] = {}
         self._price_cache: dict[tuple[str, int], float] = {}
+        self._oi_cache: dict[tuple[str, int], int] = {}
+        self._extremes: dict[str, list[tuple[float, float]]] = {}  # running (high, low) over the 5-minute grid
+        self._oi_extremes: dict[str, list[tuple[int, int]]] = {}  # running (high, low) over the 15-minute grid
         self._build_catalogue(expiries)
+        self._nearest_expiry = min((e for e, _, _ in self._options.values()), default=None)
+        # per-instrument constants, drawn once (seeding a Random per call dominated quote time)
+        self._oi_noise = {s: random.Random(f"oi:{s}:{seed}").uniform(0.7, 1.3) for s in self._options}
+        self._volume_rate = {s: random.Random(f"vol:{s}:{seed}").uniform(20, 400) * lot_size for s in self._instruments}
 
     # -- catalogue -----------------------------------------------------------------
     def _build_catalogue(self, expiries: int) -> None:
@@ -218,8 +226,8 @@ class SyntheticNiftyDay:
             return 0 if tradingsymbol == "NIFTY 50" else 12_000_000
         expiry, strike, right = option
         wall = self.call_wall if right == "CE" else self.put_wall
-        noise = random.Random(f"oi:{tradingsymbol}:{self.seed}").uniform(0.7, 1.3)
-        near = 1.0 if expiry == min(e for e, _, _ in self._options.values()) else 0.4
+        noise = self._oi_noise[tradingsymbol]
+        near = 1.0 if expiry == self._nearest_expiry else 0.4
         base = 9_000_000 * near * (0.15 + math.exp(-(((strike - wall) / 400.0) ** 2))) * noise
         if right == "CE":  # calls pile up slightly more over the day than puts
             base *= 1.0 + 0.25 * minute / self._minutes
@@ -227,23 +235,43 @@ class SyntheticNiftyDay:
             base *= 1.0 + 0.10 * minute / self._minutes
         return max(self.lot_size, int(base // self.lot_size) * self.lot_size)
 
+    def _grid_oi(self, tradingsymbol: str, minute: int) -> int:
+        key = (tradingsymbol, minute)
+        oi = self._oi_cache.get(key)
+        if oi is None:
+            oi = self._oi_cache[key] = self._oi(tradingsymbol, float(minute))
+        return oi
+
+    def _running(self, cache: dict[str, list[tuple[Any, Any]]], tradingsymbol: str, points: int, step: int,
+                 value: Callable[[str, int], Any]) -> tuple[Any, Any]:
+        """(max, min) of ``value`` over the first ``points`` grid minutes (0, step, 2*step, ...), memoised."""
+        running = cache.setdefault(tradingsymbol, [])
+        while len(running) < points:
+            current = value(tradingsymbol, len(running) * step)
+            if running:
+                high, low = running[-1]
+                running.append((max(high, current), min(low, current)))
+            else:
+                running.append((current, current))
+        return running[points - 1]
+
     def _volume(self, tradingsymbol: str, minute: float) -> int:
-        rate = random.Random(f"vol:{tradingsymbol}:{self.seed}").uniform(20, 400) * self.lot_size
+        rate = self._volume_rate[tradingsymbol]
         return int(rate * minute) // self.lot_size * self.lot_size
 
     def snapshot(self, tradingsymbol: str, ts: datetime) -> Snapshot | None:
         if tradingsymbol not in self._instruments:
             return None
         minute = self._minute_of(ts)
-        seen = [self._grid_price(tradingsymbol, m) for m in range(0, int(minute) + 1, 5)]
         last = self._price(tradingsymbol, minute)
-        seen.append(last)
-        ois = [self._oi(tradingsymbol, float(m)) for m in range(0, int(minute) + 1, 15)] + [self._oi(tradingsymbol, minute)]
-        previous = self.previous_close if tradingsymbol == "NIFTY 50" else self._price(tradingsymbol, 0.0) * 1.02
+        high, low = self._running(self._extremes, tradingsymbol, int(minute) // 5 + 1, 5, self._grid_price)
+        oi = self._oi(tradingsymbol, minute)
+        oi_high, oi_low = self._running(self._oi_extremes, tradingsymbol, int(minute) // 15 + 1, 15, self._grid_oi)
+        previous = self.previous_close if tradingsymbol == "NIFTY 50" else self._grid_price(tradingsymbol, 0) * 1.02
         return Snapshot(
-            ts=ts.astimezone(IST), last=last, open=seen[0], high=max(seen), low=min(seen),
-            previous_close=round(previous, 2), volume=self._volume(tradingsymbol, minute),
-            oi=ois[-1], oi_day_high=max(ois), oi_day_low=min(ois),
+            ts=ts.astimezone(IST), last=last, open=self._grid_price(tradingsymbol, 0), high=max(high, last),
+            low=min(low, last), previous_close=round(previous, 2), volume=self._volume(tradingsymbol, minute),
+            oi=oi, oi_day_high=max(oi_high, oi), oi_day_low=min(oi_low, oi),
         )
 
     def candles(self, tradingsymbol: str, start: datetime, end: datetime, interval_seconds: int) -> list[CandleRow]:

@@ -2,8 +2,8 @@
 
 ``tradekit.data.load_day(path)`` gives per-instrument columnar series (bar
 start in epoch ns, OHLC, volume per bar, OI at the bar's close). The fake
-answers a moment with the last bar that started at or before it, and
-aggregates bars into Kite's candle intervals.
+aggregates bars into Kite's candle intervals. A quote at ``ts`` is the close
+of the last bar that ended by ``ts``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class MarketDaySource:
     def __init__(self, market_day: Any) -> None:
         self.market_day = market_day
         self.day: date = market_day.day
+        self._bar_ns = int(market_day.bar_seconds) * 1_000_000_000
         self._series = {series.instrument.symbol: series for series in market_day.series.values()}
         self._instruments = [
             _fake_instrument(instrument, 50_000 + number)
@@ -55,21 +56,28 @@ class MarketDaySource:
         return list(self._instruments)
 
     def snapshot(self, tradingsymbol: str, ts: datetime) -> Snapshot | None:
+        """The instrument at ``ts``: the close of the last bar that ENDED by then (the open before the first).
+
+        Answering with a completed bar (never the one still forming) keeps the
+        fake honest: a quote never knows the rest of its minute, and candles
+        built from polled quotes equal the historical candles of the same bars.
+        """
         series = self._series.get(tradingsymbol)
         if series is None or len(series) == 0:
             return None
-        moment = int(ts.timestamp() * 1_000_000_000)
-        index = max(int(np.searchsorted(series.ts, moment, side="right")) - 1, 0)
-        before = moment < int(series.ts[0])
-        last = float(series.open[0] if before else series.close[index])
+        moment = int(ts.timestamp() * 1_000_000_000) - self._bar_ns
+        done = int(np.searchsorted(series.ts, moment, side="right"))  # bars whose end is at or before ts
+        first_open = float(series.open[0])
+        if done == 0:
+            return Snapshot(ts=ts.astimezone(IST), last=first_open, open=first_open, high=first_open, low=first_open,
+                            previous_close=first_open, volume=0, oi=int(series.oi[0]), oi_day_high=int(series.oi[0]),
+                            oi_day_low=int(series.oi[0]))
+        index = done - 1
         return Snapshot(
-            ts=ts.astimezone(IST), last=last, open=float(series.open[0]),
-            high=float(series.open[0] if before else series.high[: index + 1].max()),
-            low=float(series.open[0] if before else series.low[: index + 1].min()),
-            previous_close=float(series.open[0]),
-            volume=0 if before else int(series.volume[: index + 1].sum()),
-            oi=int(series.oi[index]), oi_day_high=int(series.oi[: index + 1].max()),
-            oi_day_low=int(series.oi[: index + 1].min()),
+            ts=ts.astimezone(IST), last=float(series.close[index]), open=first_open,
+            high=float(series.high[:done].max()), low=float(series.low[:done].min()), previous_close=first_open,
+            volume=int(series.volume[:done].sum()), oi=int(series.oi[index]), oi_day_high=int(series.oi[:done].max()),
+            oi_day_low=int(series.oi[:done].min()),
         )
 
     def candles(self, tradingsymbol: str, start: datetime, end: datetime, interval_seconds: int) -> list[CandleRow]:

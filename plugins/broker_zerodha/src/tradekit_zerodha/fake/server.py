@@ -28,7 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from tradekit.clock import Clock, SimClock
 
-from tradekit_zerodha.fake.book import Book, KiteError, Overnight, input_error, kite_time
+from tradekit_zerodha.fake.app import KiteApp
+from tradekit_zerodha.fake.book import Book, KiteError, input_error, kite_time
 from tradekit_zerodha.fake.faults import ERRORS, Faults
 from tradekit_zerodha.fake.market import IST, MarketSource, SyntheticNiftyDay, session_start
 from tradekit_zerodha.fake.ticks import accept_key, encode_frame, read_frame, tick_frame, tick_packet
@@ -41,49 +42,6 @@ TOKEN_ERROR = "Incorrect `api_key` or `access_token`."
 
 class _Abort(Exception):
     """Close the connection without an answer."""
-
-
-class KiteApp:
-    """What the user does by hand in Kite's own app while tradekit runs."""
-
-    def __init__(self, fake: FakeKite) -> None:
-        self._fake = fake
-
-    def trade(self, tradingsymbol: str, side: str, quantity: int, *, exchange: str = "NFO", product: str = "NRML") -> str:
-        """A market order placed (and filled) in the Kite app: no tradekit tag. Returns the order id."""
-        return self._fake.book.place("regular", {
-            "exchange": exchange, "tradingsymbol": tradingsymbol, "transaction_type": side.upper(),
-            "quantity": str(quantity), "product": product, "order_type": "MARKET", "market_protection": "-1",
-        })
-
-    def hold_overnight(self, tradingsymbol: str, quantity: int, average_price: float, *, exchange: str = "NFO",
-                       product: str = "NRML") -> None:
-        """A position carried from an earlier day (in ``net``, not in ``day``)."""
-        with self._fake.book.lock:
-            self._fake.book.instrument(exchange, tradingsymbol)
-            self._fake.book.overnight.append(Overnight(exchange, tradingsymbol, product, quantity, average_price))
-
-    def net_quantity(self, tradingsymbol: str) -> int:
-        return sum(row["quantity"] for row in self._fake.book.positions()["net"] if row["tradingsymbol"] == tradingsymbol)
-
-    def square_off(self, tradingsymbol: str, *, product: str = "NRML") -> str | None:
-        """Close the whole net position in the Kite app."""
-        return self.reduce_to(tradingsymbol, 0, product=product)
-
-    def reduce_to(self, tradingsymbol: str, quantity: int, *, product: str = "NRML") -> str | None:
-        """Trade in the Kite app until the net position is ``quantity`` (525 -> 300)."""
-        held = self.net_quantity(tradingsymbol)
-        difference = quantity - held
-        if difference == 0:
-            return None
-        return self.trade(tradingsymbol, "BUY" if difference > 0 else "SELL", abs(difference), product=product)
-
-    def fill(self, order_id: str, price: float | None = None) -> None:
-        """The exchange fills a working order (a stop hit) at ``price`` or the last price."""
-        self._fake.book.fill(order_id, price)
-
-    def reject(self, order_id: str, message: str = "RMS: margin exceeds") -> None:
-        self._fake.book.reject(order_id, message)
 
 
 class FakeKite:
@@ -123,6 +81,7 @@ class FakeKite:
         self._access_tokens: set[str] = {access_token} if access_token else set()
         self._recent: dict[str, deque[datetime]] = {group: deque() for group in RATE_LIMITS}
         self._streams: list[_Stream] = []
+        self._scheduled: list[tuple[datetime, Callable[[], object]]] = []  # KiteApp.at
         self._streams_changed = threading.Condition()
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -291,8 +250,17 @@ class FakeKite:
             return self._login_page(query)
         if not self._authorised(authorization):
             raise KiteError("TokenException", TOKEN_ERROR, 403)
+        self._run_scheduled()
         self.book.evaluate()
         return self._route(method, path, query, form)
+
+    def _run_scheduled(self) -> None:
+        now = self.now()
+        with self._lock:
+            due = [action for moment, action in self._scheduled if moment <= now]
+            self._scheduled = [(moment, action) for moment, action in self._scheduled if moment > now]
+        for action in due:
+            action()
 
     def _login_page(self, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
         if query.get("api_key", [""])[0] != self.api_key:
@@ -488,6 +456,12 @@ def _handler_for(fake: FakeKite) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes: without this, Nagle holds the body until the
+            # client's delayed ACK (~40 ms a request on Linux), which dominated a simulated day
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
@@ -500,18 +474,26 @@ def _handler_for(fake: FakeKite) -> type[BaseHTTPRequestHandler]:
                 self._websocket(query)
                 return
             fake.requests.append((method, parts.path, query))  # every request, faulted or not
-            fault = fake.faults.take(method, parts.path)
+            armed = fake.faults.take(method, parts.path)
+            fault = armed.kind if armed is not None else None
+            then = armed.then if armed is not None else None
             try:
                 if fault in ("hang", "disconnect"):
+                    if then is not None:
+                        then()
                     if fault == "hang":
                         fake._released.wait(fake.faults.hang_seconds)
                     raise _Abort
                 if fault in ERRORS:
+                    if then is not None:
+                        then()
                     status, error_type, message = ERRORS[fault]
                     raise KiteError(error_type, message, status)
                 status, content_type, body = fake.handle(method, parts.path, query, form,
                                                          self.headers.get("Authorization"))
                 if fault == "timeout":  # applied, but the answer never arrives in time
+                    if then is not None:
+                        then()
                     fake._released.wait(fake.faults.hang_seconds)
                     raise _Abort
             except _Abort:
