@@ -121,8 +121,6 @@ def test_live_protective_stop_is_placed_at_kite_kept_equal_to_the_position_and_f
     assert open_positions(home) == [] and fake.app.net_quantity(SYMBOLS["future"]) == 0
 
 
-@pytest.mark.xfail(reason="engine: an order whose placement exhausted its retries stays SUBMITTED and is looked up "
-                          "by tag only at the next start, never during the session (engine/loop.py _send)", strict=True)
 def test_live_exit_whose_placement_keeps_failing_is_looked_up_and_sent_later_in_the_session(
         live, monkeypatch: pytest.MonkeyPatch) -> None:
     fake, clock, home = live
@@ -133,5 +131,5 @@ def test_live_exit_whose_placement_keeps_failing_is_looked_up_and_sent_later_in_
     assert outcome.result is not None
     assert [kind for kind, _, _ in fake.faults.fired] == ["hang", "503", "503"]
     assert_no_tag_twice(fake)
-    assert fake.app.net_quantity(SYMBOLS["traded_put"]) == 0  # today: still long 75 at the close, no exit ever sent
+    assert fake.app.net_quantity(SYMBOLS["traded_put"]) == 0  # the exit was looked up by tag, then sent again
     assert open_positions(home) == []

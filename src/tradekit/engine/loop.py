@@ -11,6 +11,7 @@ checkpoint; replays make identical decisions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -48,6 +49,8 @@ from tradekit.ports.feed import Feed
 from tradekit.ports.strategy import Decision, PositionView, SessionInfo, Strategy, StrategyContext
 
 MAX_ROUNDS = 8  # fill -> decision -> order -> fill chains within one step
+FLUSH_BEHIND_SECONDS = 1.0  # live runs: DuckDB catches up with the ahead log at most this often (wall clock) ...
+FLUSH_BEHIND_EVENTS = 2000  # ... or when this many journalled events wait
 
 
 @dataclass
@@ -121,6 +124,8 @@ class Engine:
         self._subscription: Any = None  # the strategy's last answer, for the streamed exit monitor
         self._stream: QuoteStream | None = None
         self._fill_cursor = 0  # with a venue offering fills_after: fills already read
+        self._unknown: set[str] = set()  # orders whose sending ended without an answer this session
+        self._flushed_at = time.monotonic()
         self._later_fills: list[Fill] = []  # read, but stamped after the step that read them
         self._stepped_to = session.open  # event time of the last step: streamed ticks never decide before it
 
@@ -218,8 +223,7 @@ class Engine:
         self._apply(decision, now)
         self._settle(now)
         self._commit()
-        if self.settings.live:
-            self.store.flush(self.book)
+        self._flush_behind()
         self._stepped_to = now
         self._watch()
 
@@ -274,6 +278,20 @@ class Engine:
                 moments.setdefault(open_ + timedelta(seconds=offset), [False, False])
         return [(m, flags[0], flags[1]) for m, flags in sorted(moments.items()) if m > after]
 
+    def _flush_behind(self) -> None:
+        """Live runs: bring DuckDB up to the ahead log at most once a wall-clock second (or every 2,000 events).
+
+        The log is what makes a step durable; DuckDB only has to catch up before
+        anyone reads it, and a rehearsal at full speed (thousands of steps a
+        minute) would otherwise spend its time in DuckDB statements.
+        """
+        if not self.settings.live:
+            return
+        elapsed = time.monotonic() - self._flushed_at
+        if elapsed >= FLUSH_BEHIND_SECONDS or getattr(self.store, "behind", 0) >= FLUSH_BEHIND_EVENTS:
+            self.store.flush(self.book)
+            self._flushed_at = time.monotonic()
+
     def _wake_times(self, context: StrategyContext) -> list[datetime] | None:
         """Replays only: a strategy with ``wake_times`` computes from the day's arrays (one vectorised pass)
         the candle closes worth a step; every other candle is skipped. None: every candle."""
@@ -286,6 +304,12 @@ class Engine:
 
     # ---- one step ------------------------------------------------------------
     def _step(self, now: datetime, candle_due: bool, monitor_due: bool) -> None:
+        if self._unknown:
+            pending = [o for o in pending_orders(self.book, self.account) if o.client_order_id in self._unknown]
+            if pending:
+                self._settle_unacknowledged(pending, now)
+            else:
+                self._unknown.clear()
         self._sync_broker(now)
         if self._next_reconcile is not None and now >= self._next_reconcile:
             self._reconcile(now, "periodic")
@@ -316,8 +340,7 @@ class Engine:
         if self.risk is not None:
             self.risk.watch(self, now)
         self._commit()
-        if self.settings.live:
-            self.store.flush(self.book)  # the step's journal is in the ahead log; DuckDB follows now that it acted
+        self._flush_behind()  # the step's journal is in the ahead log; DuckDB follows now that it acted
         self._stepped_to = now
         self._watch()
 
@@ -428,7 +451,8 @@ class Engine:
             self.log(f"order {order.client_order_id} {order.side} {order.quantity} {order.instrument_id} rejected: {error}", now)
             return
         except BrokerError as error:
-            # unknown outcome: leave it SUBMITTED; the next sync looks the tag up before anything is re-sent
+            # unknown outcome: leave it SUBMITTED; the next step looks the tag up before anything is re-sent
+            self._unknown.add(order.client_order_id)
             self.log(f"order {order.client_order_id} outcome unknown ({error}); will look it up by tag", now)
             return
         self.result.orders_sent += 1
@@ -472,8 +496,19 @@ class Engine:
         if not pending:
             self._sync_broker(self.clock.now())
             return
-        reports = {r.client_order_id: r for r in self.broker.order_reports() if r.client_order_id}
         now = self.clock.now()
+        self._settle_unacknowledged(pending, now, at_start=True)
+        self._sync_broker(now)
+
+    def _settle_unacknowledged(self, pending: list[Order], now: datetime, *, at_start: bool = False) -> None:
+        """Orders whose sending ended without an answer (a crash, or retries spent on timeouts and 5xx):
+        found at the broker by tag -> acknowledged; not there -> sent now (or dropped if its signal expired)."""
+        try:
+            reports = {r.client_order_id: r for r in self.broker.order_reports() if r.client_order_id}
+        except TemporaryBrokerError as error:
+            self.log(f"{len(pending)} order(s) with an unknown outcome: broker unreachable, looking again next step ({error})", now)
+            return
+        self._unknown.clear()
         for order in pending:
             report = reports.get(order.client_order_id)
             if report is not None:
@@ -486,9 +521,8 @@ class Engine:
                                             reason=f"SIGNAL_EXPIRED: {stale}"), durable=True)
             else:
                 self.log(f"order {order.client_order_id} never reached the broker; sending it now", now)
-                self._send(order, order.created_at or now)
+                self._send(order, (order.created_at or now) if at_start else now)
         self._commit(force_durable=True)
-        self._sync_broker(now)
 
     def _sync_broker(self, now: datetime) -> None:
         """Apply fills (event time <= now) and status changes the broker reports."""
