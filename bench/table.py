@@ -31,16 +31,22 @@ for item in rows:
         if "backtrader" in r:
             row(what, "backtrader, bars/s wall (CPU)", f"{r['backtrader']['bars_per_s']:,.0f} ({r['backtrader']['bars_per_cpu_s']:,.0f})", cmd)
         t = r["tradekit"]
-        row(what, f"tradekit engine + paper venue, bars/s wall (CPU), {t['bars']:,} bars", f"{t['bars_per_s']:,.0f} ({t['bars_per_cpu_s']:,.0f})", cmd)
+        row(what, f"tradekit engine + paper venue ({t.get('mode', 'bar by bar')}), bars/s wall (CPU), {t['bars']:,} bars", f"{t['bars_per_s']:,.0f} ({t['bars_per_cpu_s']:,.0f})", cmd)
         row(what, "ratios", ", ".join(f"{k} {v}" for k, v in r["ratios"].items()), cmd)
         row(what, "trade counts", f"plain {r['plain_loop']['trades']}, backtrader {r.get('backtrader', {}).get('trades', '-')}, "
             f"tradekit {t['trades']} (plain on the same bars {t['plain_loop_trades_same_bars']}); checks {r['checks']}", cmd)
     elif name == "tick_to_order":
-        for key in ("tick_to_order", "wire_and_decode", "strategy_journal_to_submit", "submit_http_roundtrip"):
-            row("(c) reaction latency", f"{key} p50 / p99", f"{r[key]['p50_ms']} / {r[key]['p99_ms']} ms", cmd)
+        for key, value in r.items():
+            if isinstance(value, dict) and "p50_ms" in value:
+                row("(c) reaction latency", f"{key} p50 / p99", f"{value['p50_ms']} / {value['p99_ms']} ms", cmd)
+        row("(c) reaction latency", "ticks, orders sent, duplicate tags at the fake",
+            f"{r['ticks']}, {r['orders_sent']}, {r.get('duplicate_tags_at_fake', '-')}", cmd)
     elif name == "journal_step":
         for key, value in r.items():
             extra = f", mean {value['mean_ms']} ms"
+            if "projections_behind" in value:
+                behind = value["projections_behind"]
+                extra += f"; DuckDB behind it (after acting) {behind['p50_ms']} / {behind['p99_ms']} ms"
             row("(d) journal step", f"{key} p50 / p99", f"{value['p50_ms']} / {value['p99_ms']} ms{extra}", cmd)
     elif name == "recovery":
         row("(e) recovery", "python + imports alone", f"{r['python_and_imports_s']} s", cmd)

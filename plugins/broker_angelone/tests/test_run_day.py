@@ -74,8 +74,8 @@ def test_live_day_sends_tagged_orders_that_fill_and_close_at_the_fakes_prices(re
 
 def test_live_without_yes_is_refused_when_nobody_can_confirm(rehearsal: Rehearsal) -> None:
     result = rehearsal.cli("run", "--broker", "angelone", "--strategy", "oi-momentum", "--live", input="")
-    assert result.exit_code != 0
-    assert "Send REAL orders through angelone?" in result.output
+    assert result.exit_code != 0  # no terminal to ask: refused with one line, before anything is opened
+    assert "--live sends REAL orders through angelone: confirm with --yes" in str(result.exception)
     assert all(rehearsal.endpoint_count(endpoint) == 0 for endpoint in ORDER_ENDPOINTS)
     assert rehearsal.endpoint_count("quote") == 0
     assert not (rehearsal.home / "tradekit.duckdb").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tradekit.errors import ConfigError
 from tradekit.cli.main import _register, app
 from tradekit.clock import FileClock
 from tradekit.plugins.manager import reset_plugin_manager
@@ -145,6 +146,6 @@ def test_live_ps60_day_sends_tagged_orders_and_books_the_gateway_fills(session: 
 
 @pytest.mark.parametrize("library", ["ib_async"], indirect=True)
 def test_live_without_confirmation_sends_nothing(session: Session) -> None:
-    result = tradekit("run", "--broker", "ibkr", "--strategy", "ps60", "--live", input="n\n")
-    assert result.exit_code != 0 and "REAL orders" in result.output
+    with pytest.raises(ConfigError, match="--live sends REAL orders through ibkr: confirm with --yes"):
+        tradekit("run", "--broker", "ibkr", "--strategy", "ps60", "--live", input="n\n")  # no terminal to ask: refused
     assert session.gateway.requests_seen() == [] and session.clock.now() == BEFORE_OPEN

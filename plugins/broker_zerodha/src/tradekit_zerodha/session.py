@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 from tradekit.clock import Clock
 from tradekit.errors import AuthError, ConfigError
 
-from tradekit_zerodha.client import KiteClient
 from tradekit_zerodha.config import DEFAULT_LOGIN_URL, LOGIN_COMMAND, SECTION, ZerodhaConfig
 from tradekit_zerodha.parsing import IST, parse_timestamp
 
@@ -136,6 +135,8 @@ def exchange_request_token(
         token = token.split("request_token=", 1)[1].split("&", 1)[0]
     if not token:
         raise AuthError(f"no request token given: log in at the URL `{LOGIN_COMMAND}` prints and paste the token")
+    from tradekit_zerodha.client import KiteClient  # kiteconnect (and Twisted) only when a token is exchanged
+
     client = KiteClient(config, api_key_from(config, env), None, clock)
     data = client.session_token(token, api_secret_from(config, env))
     login_time = parse_timestamp(data.get("login_time")) or clock.now().astimezone(IST)
