@@ -49,11 +49,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from tradekit.report.streaks import longest_runs
+from tradekit.store.trades_daily import INDIA_EXCHANGES  # one list for the store's summary and the report
 
-INDIA_EXCHANGES = ("NSE", "NFO", "BSE", "BFO", "MCX", "CDS", "BCD")
 _INDIA = "(" + ", ".join(f"'{e}'" for e in INDIA_EXCHANGES) + ")"
 TZ_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
 """The exchange time zone of an instrument id, from its exchange prefix."""
+INDIA_SQL = f"split_part(instrument_id, ':', 1) IN {_INDIA}"
+"""Whether an instrument id is on an Indian exchange (Indian time, rupees)."""
 CURRENCY_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'INR' ELSE 'USD' END"
 """The currency an instrument is priced in, from its exchange prefix (Indian exchanges INR, US ones USD)."""
 BROKER_CURRENCY = {"zerodha": "INR", "angelone": "INR"}
@@ -166,8 +168,8 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
     order counts for fill rates and exit reasons.
     """
     try:
-        _prepare(store, filters, currencies or {})
-        return _collect(store, filters)
+        usable = _prepare(store, filters, currencies or {})
+        return _collect(store, filters, usable)
     finally:
         for table in TEMP_TABLES:
             _run(store, f"DROP TABLE IF EXISTS temp.{table}")
@@ -198,7 +200,7 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
     # The market of an account: its first trade's instrument; for an account that never closed a
     # trade, any order or position it has (read only for those accounts, so the big orders table is
     # not scanned when every account traded).
-    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(instrument_id, entry_ts) AS instrument_id FROM trades GROUP BY account")
+    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(india, first_entry_ts) AS india FROM trades_daily GROUP BY account")
     missing = [row["account"] for row in _rows(store, """
         SELECT account FROM (SELECT account FROM events WHERE type = 'DayOpened' UNION SELECT account FROM accounts_daily)
         WHERE account NOT IN (SELECT account FROM rpt_inst) ORDER BY account
@@ -207,10 +209,10 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
         marks = ", ".join("?" * len(missing))
         _run(store, f"""
             INSERT INTO rpt_inst
-            SELECT account, min(instrument_id) FROM (
+            SELECT account, {INDIA_SQL} FROM (SELECT account, min(instrument_id) AS instrument_id FROM (
                 SELECT account, instrument_id FROM orders WHERE account IN ({marks})
                 UNION ALL SELECT account, instrument_id FROM positions WHERE account IN ({marks}))
-            GROUP BY account
+            GROUP BY account)
         """, [*missing, *missing])  # fmt: skip
     known = {a: c for a, c in currencies.items() if c}
     brokers = " ".join(f"WHEN '{b}' THEN '{c}'" for b, c in BROKER_CURRENCY.items())
@@ -227,11 +229,11 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
               FROM accounts_daily GROUP BY account),
         k AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS currency),
         a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM rpt_inst),
-        c AS (SELECT a.account, i.instrument_id,
-                     CASE WHEN i.instrument_id IS NOT NULL THEN {CURRENCY_SQL}
+        c AS (SELECT a.account, i.india,
+                     CASE WHEN i.india IS NOT NULL THEN (CASE WHEN i.india THEN 'INR' ELSE 'USD' END)
                           ELSE coalesce(k.currency, CASE split_part(a.account, ':', 1) {brokers} END, '{UNKNOWN_CURRENCY}') END AS currency
               FROM a LEFT JOIN rpt_inst i ON i.account = a.account LEFT JOIN k ON k.account = a.account),
-        z AS (SELECT *, CASE WHEN instrument_id IS NOT NULL THEN {TZ_SQL} WHEN currency = 'INR' THEN 'Asia/Kolkata'
+        z AS (SELECT *, CASE WHEN india THEN 'Asia/Kolkata' WHEN NOT india THEN 'America/New_York' WHEN currency = 'INR' THEN 'Asia/Kolkata'
                              WHEN currency = 'USD' THEN 'America/New_York' END AS tz FROM c)
         SELECT z.account, {mode_sql('z.account')} AS mode, z.currency,
                coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
@@ -244,12 +246,48 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
     """, [list(known) or [""], list(known.values()) or [""]])  # fmt: skip
 
 
-def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, str]) -> None:
+def summary_usable(store: Queryable) -> bool:
+    """Whether ``trades_daily`` days are the report's days: every account's trades are all on one market's time.
+
+    The summary dates a trade by its own instrument's market, the report by its account's; they differ only for an
+    account that traded on both Indian and US exchanges, whose trades are then aggregated from ``trades``.
+    """
+    mixed = _rows(store, "SELECT account FROM trades_daily GROUP BY account HAVING count(DISTINCT india) > 1 LIMIT 1")
+    return not mixed
+
+
+def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, str]) -> bool:
+    """The temporary tables every figure is read from; returns whether ``trades_daily`` could stand for the trades."""
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     _accounts(store, currencies)
+    where, params = _where(filters)
+    usable = summary_usable(store)
+    # Pass 1: everything summable, down to (account, strategy, day): from the store's per-day summary
+    # (exact decimal sums, a few ten thousand rows), or from the trades themselves.
+    if usable:
+        _run(store, f"""
+            CREATE OR REPLACE TEMP TABLE rpt_g AS
+            SELECT account, strategy, day, day >= ? AS in_range, CAST(sum(trades) AS BIGINT) AS trades,
+                   CAST(sum(wins) AS BIGINT) AS wins, CAST(sum(losses) AS BIGINT) AS losses,
+                   CAST(sum(net_pnl) AS DOUBLE) AS pnl, CAST(sum(gross_pnl) AS DOUBLE) AS gross,
+                   CAST(sum(costs) AS DOUBLE) AS costs, CAST(sum(slippage) AS DOUBLE) AS slippage,
+                   CASE WHEN sum(wins) > 0 THEN CAST(sum(gross_profit) AS DOUBLE) END AS gross_profit,
+                   CASE WHEN sum(losses) > 0 THEN CAST(sum(gross_loss) AS DOUBLE) END AS gross_loss,
+                   CAST(sum(notional) AS DOUBLE) AS notional_sum, CAST(max(max_notional) AS DOUBLE) AS max_notional,
+                   sum(held_ms) / 1000.0 AS held_s, CAST(sum(notional_ms) AS DOUBLE) / 1000.0 AS notional_seconds
+            FROM trades_daily WHERE {where} AND day <= ?
+            GROUP BY account, strategy, day
+        """, [start, *params, end])
+    else:
+        _aggregate_trades(store, filters, start, end)
+    _rest(store, filters, start, end)
+    return usable
+
+
+def _aggregate_trades(store: Queryable, filters: ReportFilters, start: date, end: date) -> None:
+    """rpt_g from the trades themselves, each dated by its account's market."""
     day, day_params = _day_sql("exit_ts", *_offsets(store))
     where, params = _where(filters)
-    # Pass 1: everything summable, down to (account, strategy, day).
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_g AS
         SELECT account, strategy, day, day >= ? AS in_range, count(*) AS trades,
@@ -266,6 +304,9 @@ def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, 
         WHERE day <= ?
         GROUP BY ALL
     """, [start, *day_params, *params, end])
+
+
+def _rest(store: Queryable, filters: ReportFilters, start: date, end: date) -> None:
     _run(store, """
         CREATE OR REPLACE TEMP TABLE rpt_sn AS
         SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
@@ -365,7 +406,7 @@ def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -
     return result
 
 
-def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
+def _collect(store: Queryable, filters: ReportFilters, usable: bool) -> Metrics:
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
@@ -448,7 +489,7 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                sum(pnl) / nullif(arg_min(start_equity, day), 0) AS return, min(drawdown_pct) AS worst_drawdown_pct
         FROM rpt_daily GROUP BY ALL ORDER BY kind, key, currency, month
     """)
-    exits = _exit_reasons(store, filters, start, end)
+    exits = _exit_reasons(store, filters, start, end, usable)
     blocks = _blocks(store, filters, start, end)
     accounts = _rows(store, """
         SELECT account, mode, currency, first_day, capital, first_day_from_journal, tz FROM rpt_cap
@@ -457,20 +498,29 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     return Metrics(scopes=scopes, days=days, months=months, exit_reasons=exits, blocks=blocks, accounts=accounts)
 
 
-def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
+def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date, usable: bool) -> list[dict[str, Any]]:
     """Per strategy, currency and exit reason: how the trades ended, what they made and what slippage they paid."""
     where, params = _where(filters)
-    day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
-    return _rows(store, f"""
-        WITH r AS (
+    if usable:
+        inner = f"""
+            SELECT account, strategy, exit_reason, CAST(sum(trades) AS BIGINT) AS trades, CAST(sum(wins) AS BIGINT) AS wins,
+                   CAST(sum(net_pnl) AS DOUBLE) AS net_pnl, CAST(sum(slippage) AS DOUBLE) AS slippage
+            FROM trades_daily WHERE {where} AND day BETWEEN ? AND ? GROUP BY ALL"""
+        inner_params = [*params, start, end]
+    else:
+        day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
+        inner = f"""
             SELECT account, coalesce(strategy, '') AS strategy, coalesce(exit_reason, '') AS exit_reason, count(*) AS trades,
                    count(*) FILTER (WHERE net_pnl > 0) AS wins, sum(CAST(net_pnl AS DOUBLE)) AS net_pnl,
                    sum(CAST(slippage AS DOUBLE)) AS slippage
-            FROM trades WHERE {where} {day_filter} GROUP BY ALL)
+            FROM trades WHERE {where} {day_filter} GROUP BY ALL"""
+        inner_params = [*params, *day_params]
+    return _rows(store, f"""
+        WITH r AS ({inner})
         SELECT c.mode, c.currency, strategy, exit_reason, sum(trades) AS trades, sum(wins) AS wins, sum(net_pnl) AS net_pnl,
                sum(net_pnl) / sum(trades) AS avg_pnl, sum(slippage) AS slippage, sum(slippage) / sum(trades) AS slippage_per_trade
         FROM r JOIN rpt_cap c USING (account) GROUP BY ALL ORDER BY c.mode, c.currency, strategy, trades DESC, exit_reason
-    """, [*params, *day_params])  # fmt: skip
+    """, inner_params)  # fmt: skip
 
 
 def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: date, end: date) -> tuple[str, list[Any]]:
