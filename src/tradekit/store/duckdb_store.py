@@ -393,6 +393,14 @@ class DuckDBStore:
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._connection.execute(sql, list(params)).df()
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A second connection to the same open database, for a read in another thread (DuckDB runs each
+        query without the GIL, so the report's independent scans overlap). It sees committed tables, not this
+        connection's temporary ones; the caller closes it before ``close()``."""
+        cursor = self._connection.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
+
     def table_rows(self, table: str) -> list[tuple[Any, ...]]:
         if table not in PROJECTION_TABLES:
             raise ValueError(f"not a projection table: {table}")
