@@ -41,10 +41,11 @@ Definitions (docs/reporting.md explains them for traders):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -69,6 +70,8 @@ def mode_sql(column: str = "account") -> str:
 
 
 MODE_SQL = mode_sql()
+
+T = TypeVar("T")
 
 FIRST_DAY = date(1, 1, 1)
 LAST_DAY = date(9999, 12, 31)
@@ -167,12 +170,76 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
     exit order for the win/loss streaks; plus the per-(account, strategy)
     order counts for fill rates and exit reasons.
     """
-    try:
-        usable = _prepare(store, filters, currencies or {})
-        return _collect(store, filters, usable)
-    finally:
-        for table in TEMP_TABLES:
-            _run(store, f"DROP TABLE IF EXISTS temp.{table}")
+    start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report") as pool:
+        try:
+            usable = _prepare(store, filters, currencies or {})
+            # The two scans that need no temporary table run on their own connections while this one
+            # rolls everything else up (DuckDB releases the GIL while it runs a query).
+            accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
+            strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
+            fills = _side(pool, store, _fill_rates, _fill_rates_sql(store, filters, start, end, accounts))
+            ordered = _side(pool, store, _fetch_numpy, _streaks_sql(store, filters, start, end, accounts, strategies))
+            _rest(store, filters, start, end)
+            return _collect(store, filters, usable, fills, lambda: _streaks(ordered.result(), accounts, strategies))
+        finally:
+            for table in TEMP_TABLES:
+                _run(store, f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _side(pool: ThreadPoolExecutor, store: Queryable, fetch: Callable[[Any, str, list[Any]], T], query: tuple[str, list[Any]] | None) -> Future[T | None]:
+    """Run ``fetch(connection, sql, params)`` on a cursor of the store in ``pool`` (on the store itself when it has no cursors)."""
+    if query is None:
+        done: Future[T | None] = Future()
+        done.set_result(None)
+        return done
+    sql, params = query
+    cursor_of = getattr(store, "cursor", None)
+    if cursor_of is None:
+        done = Future()
+        done.set_result(fetch(_Connection(store), sql, params))
+        return done
+    cursor = cursor_of()
+
+    def run() -> T:
+        try:
+            return fetch(cursor, sql, params)
+        finally:
+            cursor.close()
+
+    return pool.submit(run)
+
+
+class _Connection:
+    """A Queryable seen as a DuckDB connection (``execute`` then ``fetchall``/``fetchnumpy``/``description``)."""
+
+    def __init__(self, store: Queryable) -> None:
+        self.store = store
+
+    def execute(self, sql: str, params: list[Any]) -> Any:
+        return _Result(*self.store.query_with_columns(sql, params))
+
+
+class _Result:
+    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        self.description = [(c,) for c in columns]
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def fetchnumpy(self) -> dict[str, Any]:
+        return {c[0]: np.array([r[i] for r in self.rows]) for i, c in enumerate(self.description)}
+
+
+def _fetch_numpy(connection: Any, sql: str, params: list[Any]) -> dict[str, Any]:
+    return connection.execute(sql, params).fetchnumpy()  # type: ignore[no-any-return]
+
+
+def _fetch_rows(connection: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    result = connection.execute(sql, params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
 
 
 def _day_sql(column: str, india: Sequence[str], others: bool = True) -> tuple[str, list[Any]]:
@@ -280,7 +347,11 @@ def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, 
         """, [start, *params, end])
     else:
         _aggregate_trades(store, filters, start, end)
-    _rest(store, filters, start, end)
+    _run(store, """
+        CREATE OR REPLACE TEMP TABLE rpt_sn AS
+        SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
+        FROM (SELECT DISTINCT strategy FROM rpt_g)
+    """)
     return usable
 
 
@@ -307,11 +378,6 @@ def _aggregate_trades(store: Queryable, filters: ReportFilters, start: date, end
 
 
 def _rest(store: Queryable, filters: ReportFilters, start: date, end: date) -> None:
-    _run(store, """
-        CREATE OR REPLACE TEMP TABLE rpt_sn AS
-        SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
-        FROM (SELECT DISTINCT strategy FROM rpt_g)
-    """)
     # Trading days of each account in range: recorded days plus any day a trade closed.
     where_d, params_d = _where(filters, strategy_column=None)
     only_traded = "AND account IN (SELECT DISTINCT account FROM rpt_g)" if filters.strategies else ""
@@ -363,30 +429,31 @@ def _rest(store: Queryable, filters: ReportFilters, start: date, end: date) -> N
     """)
 
 
-def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """Longest win and loss streaks of every scope: ``{(kind, key, currency): (wins, losses)}``.
-
-    One query sorts the trades in range by exit time (ties by row order)
-    and returns three narrow integer columns; ``longest_runs`` then counts
-    runs per overall, account and strategy scope. Sorting small integers
-    instead of text, and once instead of once per kind of scope, is what
-    makes this cheap.
-    """
-    accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
-    strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
+def _streaks_sql(store: Queryable, filters: ReportFilters, start: date, end: date, accounts: list[dict[str, Any]],
+                 strategies: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """The one sorted read the streaks need: the trades in range in exit order (ties by row order), three narrow integer
+    columns. Sorting small integers instead of text, and once instead of once per kind of scope, is what makes it cheap."""
     if not accounts or not strategies:
-        return {}
+        return None
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
-    frame = store.query_df(f"""
+    return f"""
         SELECT CAST(list_position(?::VARCHAR[], account) AS USMALLINT) AS account_no,
                CAST(list_position(?::VARCHAR[], coalesce(strategy, '')) AS USMALLINT) AS strategy_no,
                CAST(sign(net_pnl) AS TINYINT) AS outcome
         FROM trades WHERE {where} {day_filter} ORDER BY exit_ts, rowid
-    """, [[a["account"] for a in accounts], [s["strategy"] for s in strategies], *params, *day_params])  # fmt: skip
-    account_no = frame["account_no"].to_numpy()
-    strategy_no = frame["strategy_no"].to_numpy()
-    outcome = frame["outcome"].to_numpy()
+    """, [[a["account"] for a in accounts], [s["strategy"] for s in strategies], *params, *day_params]  # fmt: skip
+
+
+def _streaks(frame: dict[str, Any] | None, accounts: list[dict[str, Any]], strategies: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Longest win and loss streaks of every scope: ``{(kind, key, currency): (wins, losses)}``.
+
+    ``longest_runs`` counts the runs per overall, account and strategy scope
+    in the trades ``_streaks_sql`` returned in exit order.
+    """
+    if frame is None or not len(frame["outcome"]):
+        return {}
+    account_no, strategy_no, outcome = (np.asarray(frame[c]) for c in ("account_no", "strategy_no", "outcome"))
     group_of = np.zeros(len(accounts) + 1, dtype=np.int64)
     group_of[[a["account_no"] for a in accounts]] = [a["group_no"] for a in accounts]
     groups = {a["group_no"]: (a["mode"], a["currency"]) for a in accounts}
@@ -406,7 +473,8 @@ def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -
     return result
 
 
-def _collect(store: Queryable, filters: ReportFilters, usable: bool) -> Metrics:
+def _collect(store: Queryable, filters: ReportFilters, usable: bool, fills_future: Future[Any],
+             streaks_of: Callable[[], dict[tuple[str, str, str], tuple[int, int]]]) -> Metrics:
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
@@ -466,8 +534,8 @@ def _collect(store: Queryable, filters: ReportFilters, usable: bool) -> Metrics:
         WHERE dy.days IS NOT NULL OR tr.trades IS NOT NULL
         ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key, b.currency
     """)
-    fills = _fill_rates(store, filters, start, end)
-    streaks = _streaks(store, filters, start, end)
+    fills = fills_future.result() or {}
+    streaks = streaks_of()
     no_fills = {"orders": 0, "orders_filled": 0, "fill_rate": None, "quantity_fill_rate": None}
     for scope in scopes:
         kind, key = scope["kind"], scope["key"]
@@ -531,22 +599,33 @@ def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: da
     return f"AND {day} BETWEEN ? AND ?", [*params, start, end]
 
 
-def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill."""
+def _fill_rates_sql(store: Queryable, filters: ReportFilters, start: date, end: date,
+                    accounts: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill.
+
+    The accounts' mode and currency are passed in (``accounts``), not joined from ``rpt_cap``: the query runs on a
+    second connection, which does not see this one's temporary tables.
+    """
+    if not accounts:
+        return None
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "created_at", start, end)
-    rows = _rows(store, f"""
+    return f"""
         WITH o AS (
             SELECT account, coalesce(strategy, '') AS strategy, count(*) AS orders,
                    count(*) FILTER (WHERE filled_quantity > 0) AS filled, sum(quantity) AS quantity,
                    sum(filled_quantity) AS filled_quantity
             FROM orders WHERE order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter}
-            GROUP BY ALL)
+            GROUP BY ALL),
+        c AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS mode, unnest(?::VARCHAR[]) AS currency)
         SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, currency, sum(orders) AS orders, sum(filled) AS orders_filled,
                sum(filled) / sum(orders) AS fill_rate, sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
-        FROM (SELECT o.*, c.mode, c.currency FROM o JOIN rpt_cap c USING (account)) GROUP BY {SCOPE_SETS}
-    """, [*params, *day_params])
-    return {(r.pop("kind"), r.pop("key"), r.pop("currency")): r for r in rows}
+        FROM (SELECT o.*, c.mode, c.currency FROM o JOIN c USING (account)) GROUP BY {SCOPE_SETS}
+    """, [*params, *day_params, *([a[k] for a in accounts] for k in ("account", "mode", "currency"))]
+
+
+def _fill_rates(connection: Any, sql: str, params: list[Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r.pop("kind"), r.pop("key"), r.pop("currency")): r for r in _fetch_rows(connection, sql, params)}
 
 
 def _blocks(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
