@@ -179,9 +179,10 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
             accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
             strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
             fills = _side(pool, store, _fill_rates, _fill_rates_sql(store, filters, start, end, accounts))
-            ordered = _side(pool, store, _fetch_numpy, _streaks_sql(store, filters, start, end, accounts, strategies))
+            streaks = _side(pool, store, lambda connection, sql, params: _streaks(_fetch_numpy(connection, sql, params), accounts, strategies),
+                            _streaks_sql(store, filters, start, end, accounts, strategies))  # fmt: skip
             _rest(store, filters, start, end)
-            return _collect(store, filters, usable, fills, lambda: _streaks(ordered.result(), accounts, strategies))
+            return _collect(store, filters, usable, fills, streaks)
         finally:
             for table in TEMP_TABLES:
                 _run(store, f"DROP TABLE IF EXISTS temp.{table}")
@@ -473,8 +474,7 @@ def _streaks(frame: dict[str, Any] | None, accounts: list[dict[str, Any]], strat
     return result
 
 
-def _collect(store: Queryable, filters: ReportFilters, usable: bool, fills_future: Future[Any],
-             streaks_of: Callable[[], dict[tuple[str, str, str], tuple[int, int]]]) -> Metrics:
+def _collect(store: Queryable, filters: ReportFilters, usable: bool, fills_future: Future[Any], streaks_future: Future[Any]) -> Metrics:
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
@@ -535,7 +535,7 @@ def _collect(store: Queryable, filters: ReportFilters, usable: bool, fills_futur
         ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key, b.currency
     """)
     fills = fills_future.result() or {}
-    streaks = streaks_of()
+    streaks = streaks_future.result() or {}
     no_fills = {"orders": 0, "orders_filled": 0, "fill_rate": None, "quantity_fill_rate": None}
     for scope in scopes:
         kind, key = scope["kind"], scope["key"]
