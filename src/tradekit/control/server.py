@@ -162,7 +162,8 @@ class ControlServer:
     def start(self) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.channel, self.token))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tradekit-control", daemon=True)
+        server = self._server  # a short poll interval: close() (shutdown) returns within 50 ms, not 0.5 s, every day of a backtest
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), name="tradekit-control", daemon=True)
         self._thread.start()
         info = {"pid": os.getpid(), "port": self.port, "token": self.token, "store": str(self._store),
                 "strategy": self._strategy}

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from tradekit.data import cache as day_cache
 from tradekit.data import format as fmt
 from tradekit.errors import DataError
 from tradekit.model import Instrument, InstrumentId
@@ -108,6 +109,16 @@ class MarketDay:
         return sum(issue.count for issue in self.issues)
 
 
+_SERIES_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "oi")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def bars_file(directory: Path) -> Path:
     """The day's bar file: ``bars.parquet`` wins over ``bars.csv`` when both exist."""
     for name in (fmt.BARS_PARQUET, fmt.BARS_CSV):
@@ -116,8 +127,14 @@ def bars_file(directory: Path) -> Path:
     raise DataError(f"{directory}: no {fmt.BARS_PARQUET} or {fmt.BARS_CSV} found")
 
 
-def load_day(path: Path) -> MarketDay:
-    """Load the market day in directory ``path`` (raises DataError naming the file if unreadable)."""
+def load_day(path: Path, *, cache: bool | None = None, cache_root: Path | None = None) -> MarketDay:
+    """Load the market day in directory ``path`` (raises DataError naming the file if unreadable).
+
+    ``cache``: None (default) keeps big days (bars files of ``day_cache.MIN_BYTES`` or more) in the
+    per-day cache under tradekit's home unless ``TRADEKIT_DAY_CACHE`` is off, so the next load
+    maps arrays instead of reading and checking ~2M rows; True caches any day; False never reads
+    or writes the cache. ``cache_root`` overrides the cache directory (tests, benchmarks).
+    """
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"{directory}: not a market-day directory")
@@ -125,8 +142,22 @@ def load_day(path: Path) -> MarketDay:
     instruments = fmt.read_instruments(directory)
     timezone = str(manifest["timezone"])
     source = bars_file(directory)
-    table = _read_bars(source, timezone)
-    series, issues = _build_series(table, instruments, manifest["date"], timezone)  # type: ignore[arg-type]
+    if cache is None:
+        cache = day_cache.enabled() and _size(source) >= day_cache.MIN_BYTES
+    series = issues = None
+    if cache:
+        root = cache_root or day_cache.default_root()
+        sources = (source, directory / fmt.INSTRUMENTS, directory / fmt.MANIFEST)
+        cached = day_cache.read(root, sources, instruments)
+        if cached is not None:
+            series = {item.id: Series(item, **arrays) for item, arrays in cached[0]}
+            issues = [DataIssue(*issue) for issue in cached[1]]
+    if series is None or issues is None:
+        table = _read_bars(source, timezone)
+        series, issues = _build_series(table, instruments, manifest["date"], timezone)  # type: ignore[arg-type]
+        if cache:
+            columns = [(item.instrument, {name: getattr(item, name) for name in _SERIES_COLUMNS}) for item in series.values()]
+            day_cache.write(root, sources, instruments, columns, [(i.symbol, i.reason, i.count) for i in issues])
     scanner = directory / fmt.SCANNER
     return MarketDay(
         market=str(manifest["market"]),

@@ -20,15 +20,26 @@ from tradekit.model.orders import Order
 @dataclass(frozen=True)
 class Event:
     TYPE: ClassVar[str] = "Event"
+    PLAIN_JSON: ClassVar[tuple[str, ...]] = ()  # fields that are plain JSON data by contract: passed through as they are
     ts: datetime
     account: str
 
     def to_payload(self) -> dict[str, Any]:
+        """The event's fields as JSON-ready data (the store encodes it with one ``json.dumps``).
+
+        Fields named in ``PLAIN_JSON`` are handed over as they are, not copied: they
+        are plain JSON data by contract, so walking them in Python first only
+        rebuilt the same dicts (a strategy state of 80 contracts per checkpoint
+        was a sixth of a backtest's CPU). Treat the payload as read-only.
+        """
         payload: dict[str, Any] = {}
+        plain = self.PLAIN_JSON
         for item in fields(self):
-            if item.name in ("ts", "account"):
+            name = item.name
+            if name in ("ts", "account"):
                 continue
-            payload[item.name] = _encode(getattr(self, item.name))
+            value = getattr(self, name)
+            payload[name] = value if name in plain else _encode(value)
         return payload
 
 
@@ -114,9 +125,15 @@ class FillRecorded(Event):
 
 @dataclass(frozen=True)
 class StrategyCheckpoint(Event):
-    """The strategy's state after a step and the engine's watermark (the step's event time)."""
+    """The strategy's state after a step and the engine's watermark (the step's event time).
+
+    ``state`` is plain JSON data (the engine checks every decision's state with
+    ``json.dumps(..., allow_nan=False)``), journalled as it is; anything else
+    makes the store refuse the step with a ``StoreError``.
+    """
 
     TYPE: ClassVar[str] = "StrategyCheckpoint"
+    PLAIN_JSON: ClassVar[tuple[str, ...]] = ("state",)
     strategy: str = ""
     day: date = date.min
     state: dict[str, Any] = field(default_factory=dict)

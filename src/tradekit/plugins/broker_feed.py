@@ -59,7 +59,7 @@ class BrokerFeed:
             return None
         prices = [s[1] for s in inside]
         return Candle(
-            instrument_id=instrument_id, ts=start, interval_seconds=seconds, open=before[-1][1] if not inside else inside[0][1],
+            instrument_id=instrument_id, ts=start, interval_seconds=seconds, open=before[-1][1],  # the price at the start
             high=max(prices), low=min(prices), close=inside[-1][1],
             volume=max(0, inside[-1][2] - before[-1][2]), oi=inside[-1][3],
         )

@@ -197,8 +197,9 @@ class _Buckets:
         starts = np.searchsorted(bucket, np.arange(count), side="left")
         ends = np.searchsorted(bucket, np.arange(count), side="right")
         filled = ends > starts
-        self.rows = np.full(count, -1, dtype=np.int64)
-        self.rows[filled] = np.arange(int(filled.sum()))
+        rows = np.full(count, -1, dtype=np.int64)
+        rows[filled] = np.arange(int(filled.sum()))
+        self.rows: list[int] = rows.tolist()  # python ints: a lookup per candle, no numpy scalar on the way
         first, last = starts[filled], ends[filled] - 1
         self.width = width
         self.open = series.open[first].tolist()  # python floats and ints, as Candle holds them
@@ -213,7 +214,7 @@ class _Buckets:
         if offset < 0:
             return -1
         index = offset // self.width
-        return int(self.rows[index]) if index < len(self.rows) else -1
+        return self.rows[index] if index < len(self.rows) else -1
 
 
 def open_replay(path: Any) -> ReplayMarket:

@@ -20,7 +20,8 @@ from tradekit.clock import Clock, SimClock
 from tradekit.data import list_days, load_day
 from tradekit.engine.loop import DayResult, Engine, EngineSettings
 from tradekit.errors import ConfigError, DataError, TradekitError
-from tradekit.plugins.paper import create_paper_broker, paper_settings
+from tradekit.plugins.paper import create_paper_broker, paper_settings, venue_path
+from tradekit.plugins.paper.venue import PaperVenue
 from tradekit.plugins.replay import ReplayMarket
 from tradekit.ports.context import BrokerContext
 from tradekit.ports.strategy import SessionInfo
@@ -120,8 +121,12 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         session = _session_for(market, info.day, replay)
         clock = SimClock(session.open)
         quotes = ReplayMarket(replay)
-        broker = create_paper_broker(BrokerContext(name="paper", settings=ws.config.section("paper"), home=ws.home,
-                                                   clock=clock, market=quotes))
+        backtest = bool(ws.config.get("engine.defer_durable", False))
+        if backtest:  # the backtest's own venue: its account in memory, written once at the end of the day
+            broker: Any = PaperVenue(venue_path(ws.home, settings.account), settings, quotes, clock, persist="close")
+        else:
+            broker = create_paper_broker(BrokerContext(name="paper", settings=ws.config.section("paper"), home=ws.home,
+                                                       clock=clock, market=quotes))
         broker.connect()
         extras = {"scanner": replay.scanner} if replay.scanner is not None else {}
         if options.fresh_day and record is not None and record.day == info.day:
@@ -135,13 +140,14 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
                                     opening_cash=Decimal(settings.capital), extras=extras,
                                     fresh=options.fresh_day, sync_minutes=float(ws.config.get("engine.sync_minutes", 5)),
                                     sync=ws.config.section("sync"),
-                                    defer_durable=bool(ws.config.get("engine.defer_durable", False))),
+                                    defer_durable=backtest),
             log=log, notify=ws.plugins.notify, risk=risk, control=channel,
         )
         try:
             result = engine.run()
         finally:
             control_server.close()
+            broker.close()
         store.flush(book)
         store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))
         return RunOutcome(info.day, result, f"{info.day} done", issues)

@@ -30,7 +30,12 @@ class Chain:
         return self.calls if right is OptionRight.CALL else self.puts
 
     def ids(self) -> tuple[InstrumentId, ...]:
-        return tuple(sorted({*self.calls.values(), *self.puts.values()}))
+        """Every contract, sorted (computed once: the engine asks for the subscription every step)."""
+        cached: tuple[InstrumentId, ...] | None = self.__dict__.get("_ids")
+        if cached is None:
+            cached = tuple(sorted({*self.calls.values(), *self.puts.values()}))
+            object.__setattr__(self, "_ids", cached)
+        return cached
 
     def contains(self, instrument: InstrumentId) -> bool:
         return instrument in self.members

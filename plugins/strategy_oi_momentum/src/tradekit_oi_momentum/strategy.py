@@ -8,7 +8,6 @@ The rules and the log lines are documented in docs/strategies/oi-momentum.md.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,14 +31,44 @@ def _usable(state: State | None) -> bool:
     return isinstance(state, dict) and state.get("version") == STATE_VERSION
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of plain JSON data (dicts and lists; everything else is immutable)."""
+    if isinstance(value, dict):
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(item) for item in value]
+    return value
+
+
 class _Step:
-    """Collects what one call decides; turned into a Decision at the end."""
+    """Collects what one call decides; turned into a Decision at the end.
+
+    Copy-on-write: the state handed in belongs to the engine, which may already hold it in a
+    journalled checkpoint that is encoded later (a backtest writes a day's journal at the day's
+    end), so nothing reachable from it is ever changed; the engine's state also stays untouched
+    if the step raises. The step starts from a copy of the top level and copies the two parts a
+    step changes in place before it changes them: the position (small; copied up front when
+    there is one) and the per-contract VWAP sums (copied by ``contracts()``, the first time a
+    candle updates them; their records are replaced, never edited). Every other top-level value
+    is replaced whole. A deep copy of the whole state per call cost half of a backtest's CPU.
+    """
 
     def __init__(self, state: State) -> None:
-        self.state = copy.deepcopy(state)  # the engine's copy stays untouched if we raise
+        self.state = dict(state)
+        position = self.state.get("position")
+        if position is not None:
+            self.state["position"] = _plain_copy(position)
+        self._own_contracts = False
         self.intents: list[Intent] = []
         self.logs: list[str] = []
         self.blocks: list[Block] = []
+
+    def contracts(self) -> dict[str, list[Any]]:
+        """The state's per-contract records, this step's own copy (records are replaced, not edited)."""
+        if not self._own_contracts:
+            self.state["contracts"] = dict(self.state["contracts"])
+            self._own_contracts = True
+        return self.state["contracts"]
 
     def decision(self) -> Decision:
         return Decision(state=self.state, intents=tuple(self.intents), logs=tuple(self.logs), blocks=tuple(self.blocks))
@@ -171,16 +200,20 @@ class OiMomentumStrategy:
     def _update_contracts(self, chain: Chain, candles: Mapping[InstrumentId, Candle], step: _Step) -> dict[str, int | None]:
         """Add each chain candle to its contract's VWAP sums once; return the OI before it."""
         previous: dict[str, int | None] = {}
-        contracts = step.state["contracts"]
+        contracts = step.contracts()
+        typical = self.config.vwap_price == "typical"
+        epochs: dict[datetime, int] = {}  # one conversion per candle time (a step's candles share it)
         for iid in sorted(candles):
             if not chain.contains(iid):
                 continue
             candle = candles[iid]
-            epoch = int(candle.ts.timestamp())
+            epoch = epochs.get(candle.ts)
+            if epoch is None:
+                epoch = epochs[candle.ts] = int(candle.ts.timestamp())
             record = contracts.get(iid)
             if record is not None and record[3] >= epoch:
                 continue  # delivered again after a restart: counted already
-            if self.config.vwap_price == "typical":
+            if typical:
                 traded_at = (candle.high + candle.low + candle.close) / 3
             else:
                 traded_at = candle.close

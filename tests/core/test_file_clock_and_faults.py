@@ -1,4 +1,4 @@
-"""The file clock: one simulated time shared by processes (a fake broker and a tradekit run killed at will)."""
+"""The file clock (one simulated time shared by processes) and named crash points for kill tests."""
 
 from __future__ import annotations
 
@@ -56,3 +56,20 @@ def test_a_missing_or_malformed_clock_file_is_one_line_naming_it(tmp_path: Path,
     with pytest.raises(ConfigError, match=culprit) as raised:
         session_clock({"TRADEKIT_SIM_CLOCK": str(path)})
     assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_named_crash_point_kills_the_process_there_and_nowhere_else(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    code = ("from tradekit.faults import crashpoint\n"
+            "for name in ['after_commit', 'before_send', 'after_commit', 'before_send', 'after_send']:\n"
+            "    print(name, flush=True)\n"
+            "    crashpoint(name)\n")
+    env = {**os.environ, "TRADEKIT_CRASH_AT": "before_send:2"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL
+    assert result.stdout.split() == ["after_commit", "before_send", "after_commit", "before_send"]
+    env["TRADEKIT_CRASH_AT"] = "3"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL and len(result.stdout.split()) == 3
