@@ -1,13 +1,17 @@
 """Performance metrics computed in DuckDB from the store, never with a loop over trades.
 
-Everything is set-based. The trades are aggregated once down to (account,
-strategy, day); every *scope* (overall per mode and currency, per account,
+Everything is set-based. The store's per-day trade summary
+(``trades_daily``, store/trades_daily.py) is aggregated down to (account,
+strategy, day) (the trades themselves only when an account traded on two
+markets' times); every *scope* (overall per mode and currency, per account,
 per strategy) and every daily, monthly and drawdown figure is rolled up from
 that small table with GROUPING SETS and windows over days. Only the win/loss
 streaks need the trades in exit order: DuckDB sorts them once and
-``streaks.longest_runs`` counts the runs of every scope in vectorised passes.
-The result rows (one per scope, day or month) come back to Python only to
-be shaped for output. docs/performance.md has the figures over a million
+``streaks.longest_runs`` counts the runs of every scope in vectorised passes;
+that and the fill rates (over the orders) run on a second and third
+connection in threads while the first rolls up the rest. The result rows
+(one per scope, day or month) come back to Python only to be shaped for
+output. docs/performance.md has the figures over a million
 trades.
 
 Definitions (docs/reporting.md explains them for traders):
@@ -80,7 +84,7 @@ LAST_DAY = date(9999, 12, 31)
 class Queryable(Protocol):
     def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]: ...
 
-    def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def cursor(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,11 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
 
     ``currencies`` names the currency of accounts the store cannot tell
     (no trade, order or position yet), e.g. from the paper venue's file.
-    The million-row work is two passes over ``trades``: one hash
-    aggregation down to (account, strategy, day), which every sum, count,
-    average, daily series and drawdown is rolled up from, and one sort in
-    exit order for the win/loss streaks; plus the per-(account, strategy)
-    order counts for fill rates and exit reasons.
+    The million-row work is one sort of ``trades`` in exit order for the
+    win/loss streaks and the per-(account, strategy) order counts for fill
+    rates, both in ``pool`` threads on their own cursors; every sum, count,
+    average, daily series, drawdown and exit reason rolls up from
+    ``trades_daily`` (a few ten thousand rows for a million trades).
     """
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report") as pool:
@@ -188,19 +192,15 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
                 _run(store, f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _side(pool: ThreadPoolExecutor, store: Queryable, fetch: Callable[[Any, str, list[Any]], T], query: tuple[str, list[Any]] | None) -> Future[T | None]:
-    """Run ``fetch(connection, sql, params)`` on a cursor of the store in ``pool`` (on the store itself when it has no cursors)."""
+def _side(pool: ThreadPoolExecutor, store: Queryable, fetch: Callable[[Any, str, list[Any]], T],
+          query: tuple[str, list[Any]] | None) -> Future[T | None]:
+    """Run ``fetch(connection, sql, params)`` in ``pool`` on a cursor of the store (closed after); None for no query."""
     if query is None:
         done: Future[T | None] = Future()
         done.set_result(None)
         return done
     sql, params = query
-    cursor_of = getattr(store, "cursor", None)
-    if cursor_of is None:
-        done = Future()
-        done.set_result(fetch(_Connection(store), sql, params))
-        return done
-    cursor = cursor_of()
+    cursor = store.cursor()
 
     def run() -> T:
         try:
@@ -209,28 +209,6 @@ def _side(pool: ThreadPoolExecutor, store: Queryable, fetch: Callable[[Any, str,
             cursor.close()
 
     return pool.submit(run)
-
-
-class _Connection:
-    """A Queryable seen as a DuckDB connection (``execute`` then ``fetchall``/``fetchnumpy``/``description``)."""
-
-    def __init__(self, store: Queryable) -> None:
-        self.store = store
-
-    def execute(self, sql: str, params: list[Any]) -> Any:
-        return _Result(*self.store.query_with_columns(sql, params))
-
-
-class _Result:
-    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        self.description = [(c,) for c in columns]
-        self.rows = rows
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.rows
-
-    def fetchnumpy(self) -> dict[str, Any]:
-        return {c[0]: np.array([r[i] for r in self.rows]) for i, c in enumerate(self.description)}
 
 
 def _fetch_numpy(connection: Any, sql: str, params: list[Any]) -> dict[str, Any]:
