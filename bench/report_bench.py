@@ -7,7 +7,8 @@
    trading days, their DayOpened/DayClosed events written through the
    public model (Book + DuckDBStore.commit), then N closed trades, 2N orders
    and some blocked-signal counts bulk-inserted with SQL (deterministic:
-   every field is a hash of the row number).
+   every field is a hash of the row number); the per-day trade summary
+   (``trades_daily``) built from them with the store's own back-fill SQL.
 2. In a fresh process, times the report (all metrics, every scope, per day
    and month, exit reasons, blocks, benchmark lookup) three times after
    one warm-up run and records the process's peak resident memory; then
@@ -110,6 +111,9 @@ def generate(home: Path, trades: int, day_count: int = 750) -> None:
                round(move * 100 * direction, 4), exit_reason, round((i % 7) * 0.25 * quantity / 75, 2), 0, false
         FROM g JOIN d USING (n)
     """)
+    from tradekit.store.trades_daily import SELECT_SQL
+
+    connection.execute(f"INSERT INTO trades_daily {SELECT_SQL}")  # the store's per-day summary of them, as m004 back-fills it
     connection.execute("""
         INSERT INTO orders
         SELECT 'O' || (i * 2 + k), account, 'NFO:NIFTY' || (24000 + (i % 40) * 50) || 'CE',

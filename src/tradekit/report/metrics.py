@@ -1,13 +1,17 @@
 """Performance metrics computed in DuckDB from the store, never with a loop over trades.
 
-Everything is set-based. The trades are aggregated once down to (account,
-strategy, day); every *scope* (overall per mode and currency, per account,
+Everything is set-based. The store's per-day trade summary
+(``trades_daily``, store/trades_daily.py) is aggregated down to (account,
+strategy, day) (the trades themselves only when an account traded on two
+markets' times); every *scope* (overall per mode and currency, per account,
 per strategy) and every daily, monthly and drawdown figure is rolled up from
 that small table with GROUPING SETS and windows over days. Only the win/loss
 streaks need the trades in exit order: DuckDB sorts them once and
-``streaks.longest_runs`` counts the runs of every scope in vectorised passes.
-The result rows (one per scope, day or month) come back to Python only to
-be shaped for output. docs/performance.md has the figures over a million
+``streaks.longest_runs`` counts the runs of every scope in vectorised passes;
+that and the fill rates (over the orders) run on a second and third
+connection in threads while the first rolls up the rest. The result rows
+(one per scope, day or month) come back to Python only to be shaped for
+output. docs/performance.md has the figures over a million
 trades.
 
 Definitions (docs/reporting.md explains them for traders):
@@ -41,19 +45,22 @@ Definitions (docs/reporting.md explains them for traders):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from tradekit.report.streaks import longest_runs
+from tradekit.store.trades_daily import INDIA_EXCHANGES  # one list for the store's summary and the report
 
-INDIA_EXCHANGES = ("NSE", "NFO", "BSE", "BFO", "MCX", "CDS", "BCD")
 _INDIA = "(" + ", ".join(f"'{e}'" for e in INDIA_EXCHANGES) + ")"
 TZ_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
 """The exchange time zone of an instrument id, from its exchange prefix."""
+INDIA_SQL = f"split_part(instrument_id, ':', 1) IN {_INDIA}"
+"""Whether an instrument id is on an Indian exchange (Indian time, rupees)."""
 CURRENCY_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'INR' ELSE 'USD' END"
 """The currency an instrument is priced in, from its exchange prefix (Indian exchanges INR, US ones USD)."""
 BROKER_CURRENCY = {"zerodha": "INR", "angelone": "INR"}
@@ -68,6 +75,8 @@ def mode_sql(column: str = "account") -> str:
 
 MODE_SQL = mode_sql()
 
+T = TypeVar("T")
+
 FIRST_DAY = date(1, 1, 1)
 LAST_DAY = date(9999, 12, 31)
 
@@ -75,7 +84,7 @@ LAST_DAY = date(9999, 12, 31)
 class Queryable(Protocol):
     def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]: ...
 
-    def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def cursor(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -159,18 +168,57 @@ def compute(store: Queryable, filters: ReportFilters, *, currencies: Mapping[str
 
     ``currencies`` names the currency of accounts the store cannot tell
     (no trade, order or position yet), e.g. from the paper venue's file.
-    The million-row work is two passes over ``trades``: one hash
-    aggregation down to (account, strategy, day), which every sum, count,
-    average, daily series and drawdown is rolled up from, and one sort in
-    exit order for the win/loss streaks; plus the per-(account, strategy)
-    order counts for fill rates and exit reasons.
+    The million-row work is one sort of ``trades`` in exit order for the
+    win/loss streaks and the per-(account, strategy) order counts for fill
+    rates, both in ``pool`` threads on their own cursors; every sum, count,
+    average, daily series, drawdown and exit reason rolls up from
+    ``trades_daily`` (a few ten thousand rows for a million trades).
     """
-    try:
-        _prepare(store, filters, currencies or {})
-        return _collect(store, filters)
-    finally:
-        for table in TEMP_TABLES:
-            _run(store, f"DROP TABLE IF EXISTS temp.{table}")
+    start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report") as pool:
+        try:
+            usable = _prepare(store, filters, currencies or {})
+            # The two scans that need no temporary table run on their own connections while this one
+            # rolls everything else up (DuckDB releases the GIL while it runs a query).
+            accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
+            strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
+            fills = _side(pool, store, _fill_rates, _fill_rates_sql(store, filters, start, end, accounts))
+            streaks = _side(pool, store, lambda connection, sql, params: _streaks(_fetch_numpy(connection, sql, params), accounts, strategies),
+                            _streaks_sql(store, filters, start, end, accounts, strategies))  # fmt: skip
+            _rest(store, filters, start, end)
+            return _collect(store, filters, usable, fills, streaks)
+        finally:
+            for table in TEMP_TABLES:
+                _run(store, f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _side(pool: ThreadPoolExecutor, store: Queryable, fetch: Callable[[Any, str, list[Any]], T],
+          query: tuple[str, list[Any]] | None) -> Future[T | None]:
+    """Run ``fetch(connection, sql, params)`` in ``pool`` on a cursor of the store (closed after); None for no query."""
+    if query is None:
+        done: Future[T | None] = Future()
+        done.set_result(None)
+        return done
+    sql, params = query
+    cursor = store.cursor()
+
+    def run() -> T:
+        try:
+            return fetch(cursor, sql, params)
+        finally:
+            cursor.close()
+
+    return pool.submit(run)
+
+
+def _fetch_numpy(connection: Any, sql: str, params: list[Any]) -> dict[str, Any]:
+    return connection.execute(sql, params).fetchnumpy()  # type: ignore[no-any-return]
+
+
+def _fetch_rows(connection: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    result = connection.execute(sql, params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
 
 
 def _day_sql(column: str, india: Sequence[str], others: bool = True) -> tuple[str, list[Any]]:
@@ -198,7 +246,7 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
     # The market of an account: its first trade's instrument; for an account that never closed a
     # trade, any order or position it has (read only for those accounts, so the big orders table is
     # not scanned when every account traded).
-    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(instrument_id, entry_ts) AS instrument_id FROM trades GROUP BY account")
+    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(india, first_entry_ts) AS india FROM trades_daily GROUP BY account")
     missing = [row["account"] for row in _rows(store, """
         SELECT account FROM (SELECT account FROM events WHERE type = 'DayOpened' UNION SELECT account FROM accounts_daily)
         WHERE account NOT IN (SELECT account FROM rpt_inst) ORDER BY account
@@ -207,10 +255,10 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
         marks = ", ".join("?" * len(missing))
         _run(store, f"""
             INSERT INTO rpt_inst
-            SELECT account, min(instrument_id) FROM (
+            SELECT account, {INDIA_SQL} FROM (SELECT account, min(instrument_id) AS instrument_id FROM (
                 SELECT account, instrument_id FROM orders WHERE account IN ({marks})
                 UNION ALL SELECT account, instrument_id FROM positions WHERE account IN ({marks}))
-            GROUP BY account
+            GROUP BY account)
         """, [*missing, *missing])  # fmt: skip
     known = {a: c for a, c in currencies.items() if c}
     brokers = " ".join(f"WHEN '{b}' THEN '{c}'" for b, c in BROKER_CURRENCY.items())
@@ -227,11 +275,11 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
               FROM accounts_daily GROUP BY account),
         k AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS currency),
         a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM rpt_inst),
-        c AS (SELECT a.account, i.instrument_id,
-                     CASE WHEN i.instrument_id IS NOT NULL THEN {CURRENCY_SQL}
+        c AS (SELECT a.account, i.india,
+                     CASE WHEN i.india IS NOT NULL THEN (CASE WHEN i.india THEN 'INR' ELSE 'USD' END)
                           ELSE coalesce(k.currency, CASE split_part(a.account, ':', 1) {brokers} END, '{UNKNOWN_CURRENCY}') END AS currency
               FROM a LEFT JOIN rpt_inst i ON i.account = a.account LEFT JOIN k ON k.account = a.account),
-        z AS (SELECT *, CASE WHEN instrument_id IS NOT NULL THEN {TZ_SQL} WHEN currency = 'INR' THEN 'Asia/Kolkata'
+        z AS (SELECT *, CASE WHEN india THEN 'Asia/Kolkata' WHEN NOT india THEN 'America/New_York' WHEN currency = 'INR' THEN 'Asia/Kolkata'
                              WHEN currency = 'USD' THEN 'America/New_York' END AS tz FROM c)
         SELECT z.account, {mode_sql('z.account')} AS mode, z.currency,
                coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
@@ -244,12 +292,52 @@ def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
     """, [list(known) or [""], list(known.values()) or [""]])  # fmt: skip
 
 
-def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, str]) -> None:
+def summary_usable(store: Queryable) -> bool:
+    """Whether ``trades_daily`` days are the report's days: every account's trades are all on one market's time.
+
+    The summary dates a trade by its own instrument's market, the report by its account's; they differ only for an
+    account that traded on both Indian and US exchanges, whose trades are then aggregated from ``trades``.
+    """
+    mixed = _rows(store, "SELECT account FROM trades_daily GROUP BY account HAVING count(DISTINCT india) > 1 LIMIT 1")
+    return not mixed
+
+
+def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, str]) -> bool:
+    """The temporary tables every figure is read from; returns whether ``trades_daily`` could stand for the trades."""
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     _accounts(store, currencies)
+    where, params = _where(filters)
+    usable = summary_usable(store)
+    # Pass 1: everything summable, down to (account, strategy, day): from the store's per-day summary
+    # (exact decimal sums, a few ten thousand rows), or from the trades themselves.
+    if usable:
+        _run(store, f"""
+            CREATE OR REPLACE TEMP TABLE rpt_g AS
+            SELECT account, strategy, day, day >= ? AS in_range, CAST(sum(trades) AS BIGINT) AS trades,
+                   CAST(sum(wins) AS BIGINT) AS wins, CAST(sum(losses) AS BIGINT) AS losses,
+                   CAST(sum(net_pnl) AS DOUBLE) AS pnl, CAST(sum(gross_pnl) AS DOUBLE) AS gross,
+                   CAST(sum(costs) AS DOUBLE) AS costs, CAST(sum(slippage) AS DOUBLE) AS slippage,
+                   CASE WHEN sum(wins) > 0 THEN CAST(sum(gross_profit) AS DOUBLE) END AS gross_profit,
+                   CASE WHEN sum(losses) > 0 THEN CAST(sum(gross_loss) AS DOUBLE) END AS gross_loss,
+                   CAST(sum(notional) AS DOUBLE) AS notional_sum, CAST(max(max_notional) AS DOUBLE) AS max_notional,
+                   sum(held_ms) / 1000.0 AS held_s, CAST(sum(notional_ms) AS DOUBLE) / 1000.0 AS notional_seconds
+            FROM trades_daily WHERE {where} AND day <= ?
+            GROUP BY account, strategy, day
+        """, [start, *params, end])
+    else:
+        _aggregate_trades(store, filters, start, end)
+    _run(store, """
+        CREATE OR REPLACE TEMP TABLE rpt_sn AS
+        SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
+        FROM (SELECT DISTINCT strategy FROM rpt_g)
+    """)
+    return usable
+
+
+def _aggregate_trades(store: Queryable, filters: ReportFilters, start: date, end: date) -> None:
+    """rpt_g from the trades themselves, each dated by its account's market."""
     day, day_params = _day_sql("exit_ts", *_offsets(store))
     where, params = _where(filters)
-    # Pass 1: everything summable, down to (account, strategy, day).
     _run(store, f"""
         CREATE OR REPLACE TEMP TABLE rpt_g AS
         SELECT account, strategy, day, day >= ? AS in_range, count(*) AS trades,
@@ -266,11 +354,9 @@ def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, 
         WHERE day <= ?
         GROUP BY ALL
     """, [start, *day_params, *params, end])
-    _run(store, """
-        CREATE OR REPLACE TEMP TABLE rpt_sn AS
-        SELECT strategy, CAST(row_number() OVER (ORDER BY strategy) AS USMALLINT) AS strategy_no
-        FROM (SELECT DISTINCT strategy FROM rpt_g)
-    """)
+
+
+def _rest(store: Queryable, filters: ReportFilters, start: date, end: date) -> None:
     # Trading days of each account in range: recorded days plus any day a trade closed.
     where_d, params_d = _where(filters, strategy_column=None)
     only_traded = "AND account IN (SELECT DISTINCT account FROM rpt_g)" if filters.strategies else ""
@@ -322,30 +408,31 @@ def _prepare(store: Queryable, filters: ReportFilters, currencies: Mapping[str, 
     """)
 
 
-def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """Longest win and loss streaks of every scope: ``{(kind, key, currency): (wins, losses)}``.
-
-    One query sorts the trades in range by exit time (ties by row order)
-    and returns three narrow integer columns; ``longest_runs`` then counts
-    runs per overall, account and strategy scope. Sorting small integers
-    instead of text, and once instead of once per kind of scope, is what
-    makes this cheap.
-    """
-    accounts = _rows(store, "SELECT account, account_no, group_no, mode, currency FROM rpt_cap ORDER BY account_no")
-    strategies = _rows(store, "SELECT strategy, strategy_no FROM rpt_sn ORDER BY strategy_no")
+def _streaks_sql(store: Queryable, filters: ReportFilters, start: date, end: date, accounts: list[dict[str, Any]],
+                 strategies: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """The one sorted read the streaks need: the trades in range in exit order (ties by row order), three narrow integer
+    columns. Sorting small integers instead of text, and once instead of once per kind of scope, is what makes it cheap."""
     if not accounts or not strategies:
-        return {}
+        return None
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
-    frame = store.query_df(f"""
+    return f"""
         SELECT CAST(list_position(?::VARCHAR[], account) AS USMALLINT) AS account_no,
                CAST(list_position(?::VARCHAR[], coalesce(strategy, '')) AS USMALLINT) AS strategy_no,
                CAST(sign(net_pnl) AS TINYINT) AS outcome
         FROM trades WHERE {where} {day_filter} ORDER BY exit_ts, rowid
-    """, [[a["account"] for a in accounts], [s["strategy"] for s in strategies], *params, *day_params])  # fmt: skip
-    account_no = frame["account_no"].to_numpy()
-    strategy_no = frame["strategy_no"].to_numpy()
-    outcome = frame["outcome"].to_numpy()
+    """, [[a["account"] for a in accounts], [s["strategy"] for s in strategies], *params, *day_params]  # fmt: skip
+
+
+def _streaks(frame: dict[str, Any] | None, accounts: list[dict[str, Any]], strategies: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Longest win and loss streaks of every scope: ``{(kind, key, currency): (wins, losses)}``.
+
+    ``longest_runs`` counts the runs per overall, account and strategy scope
+    in the trades ``_streaks_sql`` returned in exit order.
+    """
+    if frame is None or not len(frame["outcome"]):
+        return {}
+    account_no, strategy_no, outcome = (np.asarray(frame[c]) for c in ("account_no", "strategy_no", "outcome"))
     group_of = np.zeros(len(accounts) + 1, dtype=np.int64)
     group_of[[a["account_no"] for a in accounts]] = [a["group_no"] for a in accounts]
     groups = {a["group_no"]: (a["mode"], a["currency"]) for a in accounts}
@@ -365,7 +452,7 @@ def _streaks(store: Queryable, filters: ReportFilters, start: date, end: date) -
     return result
 
 
-def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
+def _collect(store: Queryable, filters: ReportFilters, usable: bool, fills_future: Future[Any], streaks_future: Future[Any]) -> Metrics:
     start, end = filters.start or FIRST_DAY, filters.end or LAST_DAY
     rf_daily = filters.risk_free / filters.periods_per_year
     annual = float(filters.periods_per_year) ** 0.5
@@ -425,8 +512,8 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
         WHERE dy.days IS NOT NULL OR tr.trades IS NOT NULL
         ORDER BY CASE b.kind WHEN 'overall' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, b.key, b.currency
     """)
-    fills = _fill_rates(store, filters, start, end)
-    streaks = _streaks(store, filters, start, end)
+    fills = fills_future.result() or {}
+    streaks = streaks_future.result() or {}
     no_fills = {"orders": 0, "orders_filled": 0, "fill_rate": None, "quantity_fill_rate": None}
     for scope in scopes:
         kind, key = scope["kind"], scope["key"]
@@ -448,7 +535,7 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
                sum(pnl) / nullif(arg_min(start_equity, day), 0) AS return, min(drawdown_pct) AS worst_drawdown_pct
         FROM rpt_daily GROUP BY ALL ORDER BY kind, key, currency, month
     """)
-    exits = _exit_reasons(store, filters, start, end)
+    exits = _exit_reasons(store, filters, start, end, usable)
     blocks = _blocks(store, filters, start, end)
     accounts = _rows(store, """
         SELECT account, mode, currency, first_day, capital, first_day_from_journal, tz FROM rpt_cap
@@ -457,20 +544,29 @@ def _collect(store: Queryable, filters: ReportFilters) -> Metrics:
     return Metrics(scopes=scopes, days=days, months=months, exit_reasons=exits, blocks=blocks, accounts=accounts)
 
 
-def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:
+def _exit_reasons(store: Queryable, filters: ReportFilters, start: date, end: date, usable: bool) -> list[dict[str, Any]]:
     """Per strategy, currency and exit reason: how the trades ended, what they made and what slippage they paid."""
     where, params = _where(filters)
-    day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
-    return _rows(store, f"""
-        WITH r AS (
+    if usable:
+        inner = f"""
+            SELECT account, strategy, exit_reason, CAST(sum(trades) AS BIGINT) AS trades, CAST(sum(wins) AS BIGINT) AS wins,
+                   CAST(sum(net_pnl) AS DOUBLE) AS net_pnl, CAST(sum(slippage) AS DOUBLE) AS slippage
+            FROM trades_daily WHERE {where} AND day BETWEEN ? AND ? GROUP BY ALL"""
+        inner_params = [*params, start, end]
+    else:
+        day_filter, day_params = _day_filter(store, filters, "exit_ts", start, end)
+        inner = f"""
             SELECT account, coalesce(strategy, '') AS strategy, coalesce(exit_reason, '') AS exit_reason, count(*) AS trades,
                    count(*) FILTER (WHERE net_pnl > 0) AS wins, sum(CAST(net_pnl AS DOUBLE)) AS net_pnl,
                    sum(CAST(slippage AS DOUBLE)) AS slippage
-            FROM trades WHERE {where} {day_filter} GROUP BY ALL)
+            FROM trades WHERE {where} {day_filter} GROUP BY ALL"""
+        inner_params = [*params, *day_params]
+    return _rows(store, f"""
+        WITH r AS ({inner})
         SELECT c.mode, c.currency, strategy, exit_reason, sum(trades) AS trades, sum(wins) AS wins, sum(net_pnl) AS net_pnl,
                sum(net_pnl) / sum(trades) AS avg_pnl, sum(slippage) AS slippage, sum(slippage) / sum(trades) AS slippage_per_trade
         FROM r JOIN rpt_cap c USING (account) GROUP BY ALL ORDER BY c.mode, c.currency, strategy, trades DESC, exit_reason
-    """, [*params, *day_params])  # fmt: skip
+    """, inner_params)  # fmt: skip
 
 
 def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: date, end: date) -> tuple[str, list[Any]]:
@@ -481,22 +577,33 @@ def _day_filter(store: Queryable, filters: ReportFilters, column: str, start: da
     return f"AND {day} BETWEEN ? AND ?", [*params, start, end]
 
 
-def _fill_rates(store: Queryable, filters: ReportFilters, start: date, end: date) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill."""
+def _fill_rates_sql(store: Queryable, filters: ReportFilters, start: date, end: date,
+                    accounts: list[dict[str, Any]]) -> tuple[str, list[Any]] | None:
+    """Entry and exit orders (market and limit; protective stops are insurance, not attempts) that got any fill.
+
+    The accounts' mode and currency are passed in (``accounts``), not joined from ``rpt_cap``: the query runs on a
+    second connection, which does not see this one's temporary tables.
+    """
+    if not accounts:
+        return None
     where, params = _where(filters)
     day_filter, day_params = _day_filter(store, filters, "created_at", start, end)
-    rows = _rows(store, f"""
+    return f"""
         WITH o AS (
             SELECT account, coalesce(strategy, '') AS strategy, count(*) AS orders,
                    count(*) FILTER (WHERE filled_quantity > 0) AS filled, sum(quantity) AS quantity,
                    sum(filled_quantity) AS filled_quantity
             FROM orders WHERE order_type IN ('MARKET', 'LIMIT') AND {where} {day_filter}
-            GROUP BY ALL)
+            GROUP BY ALL),
+        c AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS mode, unnest(?::VARCHAR[]) AS currency)
         SELECT {SCOPE_KIND} AS kind, {SCOPE_KEY} AS key, currency, sum(orders) AS orders, sum(filled) AS orders_filled,
                sum(filled) / sum(orders) AS fill_rate, sum(filled_quantity) / nullif(sum(quantity), 0) AS quantity_fill_rate
-        FROM (SELECT o.*, c.mode, c.currency FROM o JOIN rpt_cap c USING (account)) GROUP BY {SCOPE_SETS}
-    """, [*params, *day_params])
-    return {(r.pop("kind"), r.pop("key"), r.pop("currency")): r for r in rows}
+        FROM (SELECT o.*, c.mode, c.currency FROM o JOIN c USING (account)) GROUP BY {SCOPE_SETS}
+    """, [*params, *day_params, *([a[k] for a in accounts] for k in ("account", "mode", "currency"))]
+
+
+def _fill_rates(connection: Any, sql: str, params: list[Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r.pop("kind"), r.pop("key"), r.pop("currency")): r for r in _fetch_rows(connection, sql, params)}
 
 
 def _blocks(store: Queryable, filters: ReportFilters, start: date, end: date) -> list[dict[str, Any]]:

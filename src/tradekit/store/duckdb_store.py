@@ -36,6 +36,7 @@ from tradekit.model.orders import Order, OrderStatus
 from tradekit.model.positions import Position
 from tradekit.model.trades import OpenTrade
 from tradekit.store import rows as R
+from tradekit.store import trades_daily
 from tradekit.store.ahead_log import AheadLog, LoggedEvent
 from tradekit.store.lock import StoreLock
 from tradekit.store.schema import MIGRATIONS, PROJECTION_TABLES
@@ -319,7 +320,7 @@ class DuckDBStore:
         if dirty.positions:
             _insert(c, f"{replace_into} positions", [R.position_row(book, k) for k in sorted(dirty.positions)])
         if dirty.trades:
-            _insert(c, f"{replace_into} trades", [R.trade_row(t) for t in dirty.trades])
+            _write_trades(c, [R.trade_row(t) for t in dirty.trades])
         accounts = set(dirty.accounts) | {a for a, _ in dirty.positions} | {book.orders[k].account for k in dirty.orders}
         if accounts:
             _insert(c, f"{replace_into} accounts", [R.account_row(book, a) for a in sorted(accounts)])
@@ -391,6 +392,14 @@ class DuckDBStore:
 
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._connection.execute(sql, list(params)).df()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A second connection to the same open database, for a read in another thread (DuckDB runs each
+        query without the GIL, so the report's independent scans overlap). It sees committed tables, not this
+        connection's temporary ones; the caller closes it before ``close()``."""
+        cursor = self._connection.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
 
     def table_rows(self, table: str) -> list[tuple[Any, ...]]:
         if table not in PROJECTION_TABLES:
@@ -467,6 +476,14 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start:start + INSERT_CHUNK]
         connection.execute(f"{head} VALUES {', '.join([group] * len(chunk))}", [value for row in chunk for value in row])
+
+
+def _write_trades(connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
+    """Closed trades and their per-day summary (``trades_daily``), in the caller's transaction."""
+    before = connection.execute("SELECT count(*) FROM trades").fetchone()[0]  # type: ignore[index]
+    _insert(connection, "INSERT OR REPLACE INTO trades", rows)
+    after = connection.execute("SELECT count(*) FROM trades").fetchone()[0]  # type: ignore[index]
+    trades_daily.add(connection, rows, replaced=after - before != len({(row[0], row[1]) for row in rows}))
 
 
 def _order_from_row(row: tuple[Any, ...]) -> Order:

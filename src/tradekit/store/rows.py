@@ -16,6 +16,7 @@ from tradekit.model.book import Book
 from tradekit.model.fills import Fill
 from tradekit.model.orders import Order
 from tradekit.model.trades import Trade
+from tradekit.store import trades_daily
 
 Q = Decimal("0.00000001")
 Row = tuple[Any, ...]
@@ -94,11 +95,13 @@ def risk_row(book: Book, key: tuple[str, str]) -> Row:
 def all_rows(book: Book, trades: Iterable[Trade], fills: Iterable[Fill]) -> dict[str, list[Row]]:
     """Every projection row a book implies (for ``doctor``)."""
     accounts = set(book.cash) | {a for a, _ in book.positions} | set(book.order_count)
+    trade_rows = [trade_row(t) for t in trades]
     return {
         "orders": [order_row(o) for o in book.orders.values()],
         "fills": [fill_row(f) for f in fills],
         "positions": [position_row(book, k) for k in book.positions],
-        "trades": [trade_row(t) for t in trades],
+        "trades": trade_rows,
+        "trades_daily": trades_daily.rows(trade_rows),
         "accounts": [account_row(book, a) for a in accounts],
         "accounts_daily": [day_row(book, k) for k in book.days],
         "strategy_state": [strategy_row(book, k) for k in book.strategies],

@@ -7,6 +7,8 @@ know is newer and is refused, never touched.
 
 from __future__ import annotations
 
+from tradekit.store import trades_daily
+
 MONEY = "DECIMAL(28, 8)"
 
 M001_INITIAL = f"""
@@ -146,11 +148,16 @@ FROM events WHERE type = 'ReconcileAudit';
 """
 """Audit rows of sync/reconcile: a view over the journal, so no projection code exists for it."""
 
+M004_TRADES_DAILY = trades_daily.MIGRATION_SQL
+"""The per-day trade summary the report reads (store/trades_daily.py), back-filled from the trades already stored."""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_initial", M001_INITIAL),
     ("m002_risk_state", M002_RISK_STATE),
     ("m003_reconcile_audit", M003_RECONCILE_AUDIT),
+    ("m004_trades_daily", M004_TRADES_DAILY),
 )
 """(name, SQL) in the order they apply. Append only; never edit a released migration."""
 
-PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks", "risk_state")
+PROJECTION_TABLES = ("orders", "fills", "positions", "trades", "accounts", "accounts_daily", "strategy_state", "blocks", "risk_state",
+                     "trades_daily")
