@@ -123,7 +123,7 @@ class Engine:
         self._held_outside: set[str] = set()  # held at the broker outside the [sync] filter: never entered
         self._subscription: Any = None  # the strategy's last answer, for the streamed exit monitor
         self._stream: QuoteStream | None = None
-        self._fill_cursor = 0  # with a venue offering fills_after: fills already read
+        self._fill_cursor: int | None = None  # with a venue offering fills_after: fills already read (None: ask it)
         self._unknown: set[str] = set()  # orders whose sending ended without an answer this session
         self._flushed_at = time.monotonic()
         self._later_fills: list[Fill] = []  # read, but stamped after the step that read them
@@ -244,6 +244,9 @@ class Engine:
     def _close_day(self) -> None:
         close = self.session.close
         self._sync_broker(close)
+        recorded = getattr(self.broker, "fills_recorded", None)
+        if recorded is not None and self._fill_cursor is not None and not self._later_fills:
+            recorded(self._fill_cursor)  # every fill read so far is in the book: tomorrow's engine starts here
         equity = self._equity(close)
         cash = self.book.cash.get(self.account, Decimal(0))
         self._record(DayClosed(ts=close, account=self.account, day=self.session.day, cash=cash, equity=equity), durable=True)

@@ -197,8 +197,8 @@ class DuckDBStore:
         return _Transaction(self._connection, self.path)
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self._connection.execute(sql, list(params)).fetchone()
-        return None if row is None else row[0]
+        rows = self._connection.execute(sql, list(params)).fetchall()  # all: a half-read result blocks the connection
+        return rows[0][0] if rows else None
 
     # ---- identity and lifecycle ---------------------------------------
     @property
@@ -207,7 +207,10 @@ class DuckDBStore:
 
     @property
     def store_id(self) -> str:
-        return str(self._scalar("SELECT value FROM meta WHERE key = 'store_id'"))
+        """The store's id (in every order tag); written once at creation, so read once."""
+        if getattr(self, "_store_id", None) is None:
+            self._store_id = str(self._scalar("SELECT value FROM meta WHERE key = 'store_id'"))
+        return self._store_id
 
     def migrations(self) -> list[str]:
         return [row[0] for row in self._connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
@@ -467,7 +470,7 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
         table = pa.table({f"c{i}": pa.array([row[i] for row in rows]) for i in range(len(rows[0]))})
         connection.register("_tradekit_rows", table)
         try:
-            connection.execute(f"{head} SELECT * FROM _tradekit_rows")
+            connection.execute(f"{head} SELECT * FROM _tradekit_rows").fetchall()  # finish it: DuckDB 2 streams results
         finally:
             connection.unregister("_tradekit_rows")
         return
@@ -480,9 +483,9 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
 
 def _write_trades(connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
     """Closed trades and their per-day summary (``trades_daily``), in the caller's transaction."""
-    before = connection.execute("SELECT count(*) FROM trades").fetchone()[0]  # type: ignore[index]
+    before = connection.execute("SELECT count(*) FROM trades").fetchall()[0][0]  # fetchall: DuckDB 2 keeps a fetchone()'s result open
     _insert(connection, "INSERT OR REPLACE INTO trades", rows)
-    after = connection.execute("SELECT count(*) FROM trades").fetchone()[0]  # type: ignore[index]
+    after = connection.execute("SELECT count(*) FROM trades").fetchall()[0][0]
     trades_daily.add(connection, rows, replaced=after - before != len({(row[0], row[1]) for row in rows}))
 
 

@@ -103,6 +103,7 @@ class PaperVenue:
         self._working: dict[str, None] = {}  # broker ids of open limit/stop orders (what _advance must scan)
         self._tags: set[str] = set()
         self._indexed: int = 0  # id() of the state dict the two indexes describe
+        self._recorded_upto = 0  # fills an engine in this process has recorded (fills_recorded)
         self._state: dict[str, Any] = {}
         self._stamp: tuple[int, int] | None = None
         self._parsed_fills: list[Fill] = []  # Fill objects for state["fills"][:n]; fills are append-only
@@ -303,17 +304,26 @@ class PaperVenue:
             fills = list(self._parse_fills(state))
         return [f for f in fills if since is None or f.ts >= since]
 
-    def fills_after(self, cursor: int) -> tuple[list[Fill], int]:
-        """Fills appended since ``cursor`` (a count this method returned before; 0: all), and the new cursor.
+    def fills_after(self, cursor: int | None) -> tuple[list[Fill], int]:
+        """Fills appended since ``cursor`` (a count this method returned before), and the new cursor.
 
         The venue's fills are append-only, so an engine asking every step reads
-        each fill once instead of the whole account every time.
+        each fill once instead of the whole account every time. ``None``: from
+        what an engine in this process last reported recorded (``fills_recorded``),
+        so the next day's engine does not read the whole history again; 0 in a
+        new process.
         """
+        if cursor is None:
+            cursor = self._recorded_upto
         with self._session(write=False) as state:
             parsed = self._parse_fills(state)
             if cursor > len(parsed):
                 cursor = 0  # the account was replaced on disk: start over (the engine skips fills it has)
             return parsed[cursor:], len(parsed)
+
+    def fills_recorded(self, cursor: int) -> None:
+        """An engine recorded every fill before ``cursor`` (at the end of its day)."""
+        self._recorded_upto = cursor
 
     def position_reports(self) -> list[PositionReport]:
         with self._session(write=False) as state:
