@@ -97,16 +97,22 @@ def test_market_day_written_and_loaded_by_tradekit_data_is_served(tmp_path: Path
     assert answer["data"]["fetched"][0]["ltp"] == closes[10]
 
 
+def _start_fake_server(cwd: Path, *options: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """`tradekit angelone fake-server` in a child process, and the lines it printed up to its last export."""
+    command = f"from tradekit_angelone.cli import build_app; build_app()(['fake-server', '--day', '2026-11-23', *{list(options)!r}])"
+    process = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    lines = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.strip())
+        if line.startswith("export ANGELONE_API_KEY"):
+            break
+    return process, lines
+
+
 def test_fake_server_command_serves_until_stopped(tmp_path: Path) -> None:
-    command = "from tradekit_angelone.cli import build_app; build_app()(['fake-server', '--day', '2026-11-23', '--fixed-clock'])"
-    process = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    process, lines = _start_fake_server(tmp_path, "--fixed-clock")
     try:
-        lines = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.strip())
-            if line.startswith("export ANGELONE_API_KEY"):
-                break
         scrip = next(line for line in lines if "SCRIP_MASTER_URL=" in line).split("=", 1)[1]
         assert scrip.startswith("http://127.0.0.1:")
         rows = requests.get(scrip, timeout=5).json()
@@ -123,16 +129,8 @@ def test_fake_server_command_follows_a_clock_file(tmp_path: Path) -> None:
     from tradekit.clock import FileClock
 
     clock_file = tmp_path / "clock"
-    command = ("from tradekit_angelone.cli import build_app; "
-               f"build_app()(['fake-server', '--day', '2026-11-23', '--clock-file', {str(clock_file)!r}])")
-    process = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    process, lines = _start_fake_server(tmp_path, "--clock-file", str(clock_file))
     try:
-        lines = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.strip())
-            if line.startswith("export ANGELONE_API_KEY"):
-                break
         assert f"export TRADEKIT_SIM_CLOCK={clock_file}" in lines
         root = next(line for line in lines if "ANGELONE__ROOT=" in line).split("=", 1)[1]
         clock = FileClock(clock_file)  # created by the fake at 09:00 of --day
