@@ -106,15 +106,22 @@ class Book:
     dirty: Dirty = field(default_factory=Dirty)
     _open: dict[str, None] = field(default_factory=dict, repr=False, compare=False)  # working orders, in submission order
     _protected: set[PositionKey] = field(default_factory=set, repr=False, compare=False)  # has an order asking for a stop
+    _held: set[PositionKey] = field(default_factory=set, repr=False, compare=False)  # positions with a quantity
 
     # ---- queries -------------------------------------------------------
     def position(self, account: str, instrument_id: str) -> Position:
         return self.positions.get((account, instrument_id)) or Position(account=account, instrument_id=instrument_id)
 
     def open_positions(self, account: str | None = None) -> list[Position]:
-        return [
-            p for (acct, _), p in sorted(self.positions.items()) if p.quantity != 0 and (account is None or acct == account)
-        ]
+        """Positions with a quantity (an index: every instrument ever traded keeps a flat row)."""
+        return [self.positions[key] for key in sorted(self._held) if account is None or key[0] == account]
+
+    def _set_position(self, key: PositionKey, position: Position) -> None:
+        self.positions[key] = position
+        if position.quantity:
+            self._held.add(key)
+        else:
+            self._held.discard(key)
 
     def working_orders(self, account: str | None = None) -> list[Order]:
         """Open orders (an index: a long-lived account holds many thousands of finished ones)."""
@@ -124,6 +131,7 @@ class Book:
     def reindex(self) -> None:
         """Rebuild the open-order index after ``orders`` was filled directly (a load from the store)."""
         self._open = {k: None for k, o in self.orders.items() if o.is_open}
+        self._held = {k for k, p in self.positions.items() if p.quantity}
         self._protected = {(o.account, o.instrument_id) for o in self.orders.values() if o.protective_stop is not None}
 
     def asked_for_stop(self, account: str, instrument_id: str) -> bool:
@@ -264,7 +272,7 @@ class Book:
         updated, realized = position.apply(fill)
         if before == 0:
             updated = replace(updated, strategy=strategy, external=external)
-        self.positions[key] = updated
+        self._set_position(key, updated)
         self.dirty.positions.add(key)
         cash = self.cash.get(fill.account, ZERO)
         cash += -fill.notional if fill.side.sign > 0 else fill.notional
@@ -335,14 +343,14 @@ class Book:
         position = self.positions.get(key) or Position(account=event.account, instrument_id=event.instrument_id)
         delta = event.quantity - position.quantity
         self.cash[event.account] = self.cash.get(event.account, ZERO) - delta * event.average_price
-        self.positions[key] = replace(
+        self._set_position(key, replace(
             position,
             quantity=event.quantity,
             average_price=event.average_price if event.quantity else ZERO,
             strategy=event.strategy or position.strategy,
             external=event.external,
             opened_at=position.opened_at or (event.ts if event.quantity else None),
-        )
+        ))
         if event.quantity == 0:
             self.open_trades.pop(key, None)
         elif key in self.open_trades and event.strategy:  # adopted: the round trip belongs to the new strategy
