@@ -92,7 +92,6 @@ def stored(home: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], li
     return trades, orders, days
 
 
-@pytest.mark.parametrize("library", ["ib_async"], indirect=True)
 def test_kill_with_working_stop_then_stop_fills_at_gateway_while_down(tmp_path: Path, library: Any) -> None:
     clock = FileClock(tmp_path / "clock", BEFORE_OPEN)
     market = GeneratedUSDay(DAY, {"TSLA": 445.25, "AAPL": 228.50}, seed=11)
