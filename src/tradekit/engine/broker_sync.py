@@ -112,7 +112,8 @@ class BrokerSync:
                      f"{trade.entry_price.normalize():f} -> {trade.exit_price.normalize():f}, P&L {trade.net_pnl:,.2f} net ({trade.exit_reason})", trade.exit_ts)
         self._sync_statuses(now)
         for fill, order in dispatched:
-            decision = call_strategy(self.strategy.name, "on_fill", self.strategy.on_fill, self._context(now), fill, order, self._state)
+            decision = call_strategy(self.strategy.name, "on_fill", self.strategy.on_fill, self._context(now), fill, order, self._state,
+                                      previous=self._state)
             self._apply(decision, now)
         if new:
             self._protect_and_resize(now)

@@ -218,7 +218,8 @@ class Engine(BrokerSync):
         now = min(max(max(q.ts for q in quotes.values()), self._stepped_to), self.clock.now())
         if now >= self.session.close:
             return
-        decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state)
+        decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state,
+                                    previous=self._state)
         self._apply(decision, now)
         self._settle(now)
         self._commit()
@@ -323,7 +324,8 @@ class Engine(BrokerSync):
         if candle_due:
             start = now - timedelta(seconds=subscription.candle_seconds)
             candles = self.feed.candles(subscription.instruments, start, subscription.candle_seconds)
-            decision = call_strategy(self.strategy.name, "on_candles", self.strategy.on_candles, self._context(now), candles, self._state)
+            decision = call_strategy(self.strategy.name, "on_candles", self.strategy.on_candles, self._context(now), candles, self._state,
+                                      previous=self._state)
             self._apply(decision, now)
             self._settle(now)
         if monitor_due:
@@ -336,7 +338,8 @@ class Engine(BrokerSync):
                     self.log(f"exit monitor skipped: quotes unavailable ({error})", now)
                     quotes = {}
                 if quotes:
-                    decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state)
+                    decision = call_strategy(self.strategy.name, "on_quotes", self.strategy.on_quotes, self._context(now), quotes, self._state,
+                                    previous=self._state)
                     self._apply(decision, now)
                     self._settle(now)
         if self.risk is not None:

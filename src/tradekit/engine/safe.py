@@ -19,10 +19,18 @@ def guard(name: str, hook: str, function: Callable[..., Any], *args: Any) -> Any
         raise StrategyError(f"strategy {name!r} failed in {hook}: {type(error).__name__}: {error}") from error
 
 
-def call_strategy(name: str, hook: str, function: Callable[..., Decision], *args: Any) -> Decision:
+_UNSET: Any = object()
+
+
+def call_strategy(name: str, hook: str, function: Callable[..., Decision], *args: Any, previous: Any = _UNSET) -> Decision:
+    """Call a strategy hook; its state must be plain JSON data. ``previous``: the state it was handed,
+    which passed this check when it was returned; an equal state is the same JSON data and is not
+    encoded again (most exit-monitor calls change nothing)."""
     decision = guard(name, hook, function, *args)
     if not isinstance(decision, Decision):
         raise StrategyError(f"strategy {name!r} {hook} returned {type(decision).__name__}, expected Decision")
+    if previous is not _UNSET and type(decision.state) is type(previous) and decision.state == previous:
+        return decision
     try:
         json.dumps(decision.state, allow_nan=False)
     except (TypeError, ValueError) as error:
