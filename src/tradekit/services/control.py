@@ -41,9 +41,19 @@ def risk_gate(ws: Workspace) -> RiskGate:
     return RiskGate(RiskLimits.from_config(ws.config.section("risk")))
 
 
-def engine_controls(ws: Workspace, strategy: str, pace: float, log: Callable[[str], None]) -> tuple[RiskGate, ControlChannel, ControlServer]:
+class _NoEndpoint:
+    """A backtest's day: nobody is there to talk to it, so no endpoint is opened (nor shut down each day)."""
+
+    def close(self) -> None:
+        return None
+
+
+def engine_controls(ws: Workspace, strategy: str, pace: float, log: Callable[[str], None], *,
+                    serve: bool = True) -> tuple[RiskGate, ControlChannel, Any]:
     """The risk gate, control channel and (started) endpoint of one run; close the server when the run ends."""
     channel = ControlChannel(pace=pace, log=log)
+    if not serve:
+        return risk_gate(ws), channel, _NoEndpoint()
     server = ControlServer(ws.home, channel, store=ws.store_path, strategy=strategy)
     server.start()
     log(f"control: listening on 127.0.0.1:{server.port} (pid {os.getpid()}); "

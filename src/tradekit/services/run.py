@@ -136,7 +136,7 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
             log(f"starting {info.day} over for {strategy.name} (no open positions; cash is kept)")
         from tradekit.services.control import engine_controls
 
-        risk, channel, control_server = engine_controls(ws, strategy.name, options.pace, log)
+        risk, channel, control_server = engine_controls(ws, strategy.name, options.pace, log, serve=not backtest)
         engine = Engine(
             store=store, book=book, broker=broker, feed=quotes, strategy=strategy, clock=clock, session=session,
             settings=EngineSettings(account=account, store_id=store.store_id, live=False,
