@@ -25,7 +25,7 @@ DEFAULT_BENCHMARKS = {"NSE": "NIFTY 50", "NYSE": "SPY"}
 
 
 def market_of(tz: str | None) -> str | None:
-    """The market of an account from its instruments' time zone (metrics.TZ_SQL)."""
+    """The market of an account from its instruments' time zone (query.TZ_SQL)."""
     if tz is None:
         return None
     return "NSE" if tz == "Asia/Kolkata" else "NYSE"

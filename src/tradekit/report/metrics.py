@@ -49,64 +49,24 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from tradekit.report.streaks import longest_runs
-from tradekit.store.trades_daily import INDIA_EXCHANGES  # one list for the store's summary and the report
-
-_INDIA = "(" + ", ".join(f"'{e}'" for e in INDIA_EXCHANGES) + ")"
-TZ_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'Asia/Kolkata' ELSE 'America/New_York' END"
-"""The exchange time zone of an instrument id, from its exchange prefix."""
-INDIA_SQL = f"split_part(instrument_id, ':', 1) IN {_INDIA}"
-"""Whether an instrument id is on an Indian exchange (Indian time, rupees)."""
-CURRENCY_SQL = f"CASE WHEN split_part(instrument_id, ':', 1) IN {_INDIA} THEN 'INR' ELSE 'USD' END"
-"""The currency an instrument is priced in, from its exchange prefix (Indian exchanges INR, US ones USD)."""
-BROKER_CURRENCY = {"zerodha": "INR", "angelone": "INR"}
-"""Brokers that only trade one currency: the fallback for an account that never traded or ordered anything."""
-UNKNOWN_CURRENCY = "?"
-
-
-def mode_sql(column: str = "account") -> str:
-    """paper or live, from the account prefix."""
-    return f"CASE WHEN {column} LIKE 'paper:%' THEN 'paper' ELSE 'live' END"
-
-
-MODE_SQL = mode_sql()
+from tradekit.report.accounts import UNKNOWN_CURRENCY, build_accounts as _accounts
+from tradekit.report.query import (
+    FIRST_DAY,
+    LAST_DAY,
+    MODE_SQL,
+    Queryable,
+    ReportFilters,
+    execute as _run,
+    fetch_rows as _rows,
+    where_clause as _where,
+)
 
 T = TypeVar("T")
-
-FIRST_DAY = date(1, 1, 1)
-LAST_DAY = date(9999, 12, 31)
-
-
-class Queryable(Protocol):
-    def query_with_columns(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-
-    def cursor(self) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    """What the report covers. Dates are exchange-local trading days, both ends included."""
-
-    start: date | None = None
-    end: date | None = None
-    strategies: tuple[str, ...] = ()
-    accounts: tuple[str, ...] = ()
-    mode: str | None = None  # "paper" | "live" | None for both (still reported apart)
-    risk_free: float = 0.0  # annual rate, 0.065 for 6.5 %
-    periods_per_year: int = 252
-
-    def __post_init__(self) -> None:
-        if self.mode not in (None, "paper", "live"):
-            raise ValueError(f"mode must be paper or live, got {self.mode!r}")
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(f"--from {self.start} is after --to {self.end}")
-        if self.periods_per_year <= 0:
-            raise ValueError(f"periods_per_year must be positive, got {self.periods_per_year}")
-
 
 @dataclass
 class Metrics:
@@ -122,37 +82,6 @@ class Metrics:
     exit_reasons: list[dict[str, Any]] = field(default_factory=list)
     blocks: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _in(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
-    if not values:
-        return "TRUE", []
-    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-
-def _where(filters: ReportFilters, *, strategy_column: str | None = "strategy", account_column: str = "account") -> tuple[str, list[Any]]:
-    parts: list[str] = []
-    params: list[Any] = []
-    clause, extra = _in(account_column, filters.accounts)
-    parts.append(clause)
-    params += extra
-    if strategy_column is not None:
-        clause, extra = _in(f"coalesce({strategy_column}, '')", filters.strategies)
-        parts.append(clause)
-        params += extra
-    if filters.mode is not None:
-        parts.append(f"{mode_sql(account_column)} = ?")
-        params.append(filters.mode)
-    return " AND ".join(parts), params
-
-
-def _rows(store: Queryable, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    columns, rows = store.query_with_columns(sql, params)
-    return [dict(zip(columns, row)) for row in rows]
-
-
-def _run(store: Queryable, sql: str, params: Sequence[Any] = ()) -> None:
-    store.query_with_columns(sql, params)
 
 
 TEMP_TABLES = ("rpt_inst", "rpt_cap", "rpt_g", "rpt_sn", "rpt_d", "rpt_sa", "rpt_base", "rpt_pd", "rpt_daily")
@@ -239,57 +168,6 @@ def _offsets(store: Queryable) -> tuple[list[str], bool]:
     """The accounts on Indian time, and whether any account is not."""
     rows = _rows(store, "SELECT account, utc_offset_s > 0 AS india FROM rpt_cap ORDER BY account")
     return [r["account"] for r in rows if r["india"]], any(not r["india"] for r in rows)
-
-
-def _accounts(store: Queryable, currencies: Mapping[str, str]) -> None:
-    """rpt_cap: every account with its mode, currency, time zone, first trading day and capital."""
-    # The market of an account: its first trade's instrument; for an account that never closed a
-    # trade, any order or position it has (read only for those accounts, so the big orders table is
-    # not scanned when every account traded).
-    _run(store, "CREATE OR REPLACE TEMP TABLE rpt_inst AS SELECT account, arg_min(india, first_entry_ts) AS india FROM trades_daily GROUP BY account")
-    missing = [row["account"] for row in _rows(store, """
-        SELECT account FROM (SELECT account FROM events WHERE type = 'DayOpened' UNION SELECT account FROM accounts_daily)
-        WHERE account NOT IN (SELECT account FROM rpt_inst) ORDER BY account
-    """)]  # fmt: skip
-    if missing:
-        marks = ", ".join("?" * len(missing))
-        _run(store, f"""
-            INSERT INTO rpt_inst
-            SELECT account, {INDIA_SQL} FROM (SELECT account, min(instrument_id) AS instrument_id FROM (
-                SELECT account, instrument_id FROM orders WHERE account IN ({marks})
-                UNION ALL SELECT account, instrument_id FROM positions WHERE account IN ({marks}))
-            GROUP BY account)
-        """, [*missing, *missing])  # fmt: skip
-    known = {a: c for a, c in currencies.items() if c}
-    brokers = " ".join(f"WHEN '{b}' THEN '{c}'" for b, c in BROKER_CURRENCY.items())
-    # Each account's first trading day and capital: the first DayOpened in the journal (append-only,
-    # so a later run can never move it), else the earliest recorded day.
-    _run(store, f"""
-        CREATE OR REPLACE TEMP TABLE rpt_cap AS
-        WITH j AS (
-            SELECT account,
-                   arg_min(CAST(json_extract_string(payload, '$.day') AS DATE), seq) AS first_day,
-                   arg_min(CAST(json_extract_string(payload, '$.cash') AS DOUBLE), seq) AS capital
-            FROM events WHERE type = 'DayOpened' GROUP BY account),
-        d AS (SELECT account, min(day) AS first_day, arg_min(CAST(open_cash AS DOUBLE), day) AS capital
-              FROM accounts_daily GROUP BY account),
-        k AS (SELECT unnest(?::VARCHAR[]) AS account, unnest(?::VARCHAR[]) AS currency),
-        a AS (SELECT account FROM j UNION SELECT account FROM d UNION SELECT account FROM rpt_inst),
-        c AS (SELECT a.account, i.india,
-                     CASE WHEN i.india IS NOT NULL THEN (CASE WHEN i.india THEN 'INR' ELSE 'USD' END)
-                          ELSE coalesce(k.currency, CASE split_part(a.account, ':', 1) {brokers} END, '{UNKNOWN_CURRENCY}') END AS currency
-              FROM a LEFT JOIN rpt_inst i ON i.account = a.account LEFT JOIN k ON k.account = a.account),
-        z AS (SELECT *, CASE WHEN india THEN 'Asia/Kolkata' WHEN NOT india THEN 'America/New_York' WHEN currency = 'INR' THEN 'Asia/Kolkata'
-                             WHEN currency = 'USD' THEN 'America/New_York' END AS tz FROM c)
-        SELECT z.account, {mode_sql('z.account')} AS mode, z.currency,
-               coalesce(j.first_day, d.first_day) AS first_day, coalesce(j.capital, d.capital) AS capital,
-               j.account IS NOT NULL AS first_day_from_journal, z.tz,
-               CASE WHEN z.tz = 'America/New_York' THEN -18000 ELSE 19800 END AS utc_offset_s,
-               CASE WHEN z.tz = 'America/New_York' THEN 23400 ELSE 22500 END AS session_s,
-               CAST(row_number() OVER (ORDER BY z.account) AS USMALLINT) AS account_no,
-               CAST(dense_rank() OVER (ORDER BY {mode_sql('z.account')}, z.currency) AS USMALLINT) AS group_no
-        FROM z LEFT JOIN j ON j.account = z.account LEFT JOIN d ON d.account = z.account
-    """, [list(known) or [""], list(known.values()) or [""]])  # fmt: skip
 
 
 def summary_usable(store: Queryable) -> bool:

@@ -16,7 +16,8 @@ from typing import Any
 from tradekit.data.catalog import bundled_root
 from tradekit.errors import ConfigError, StoreError
 from tradekit.report import benchmark as bm
-from tradekit.report.metrics import LAST_DAY, MODE_SQL, TZ_SQL, Metrics, ReportFilters, compute
+from tradekit.report.metrics import Metrics, compute
+from tradekit.report.query import LAST_DAY, MODE_SQL, TZ_SQL, ReportFilters
 from tradekit.services.setup import Workspace
 
 EXPORT_FORMATS = ("csv", "parquet")
