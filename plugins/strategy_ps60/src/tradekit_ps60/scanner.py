@@ -19,17 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from tradekit.data.scanner import SCANNER_COLUMNS
 from tradekit.errors import StrategyError
 
-COLUMNS = (
-    "symbol",
-    "resistance",
-    "support",
-    "long_target_1",
-    "long_target_2",
-    "short_target_1",
-    "short_target_2",
-)
+COLUMNS = SCANNER_COLUMNS  # the day file's columns, as tradekit.data writes and checks them
 PRICE_COLUMNS = COLUMNS[1:]
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\-]{0,14}$")
 

@@ -245,11 +245,7 @@ class PaperVenue:
     def fill_working(self, broker_order_id: str, price: Decimal | None = None) -> None:
         """Fill a working order now, at ``price`` or the current quote: a fill that happened while tradekit was down."""
         with self._session() as state:
-            record = state["orders"].get(broker_order_id)
-            if record is None:
-                raise OrderRejected(f"unknown order {broker_order_id}")
-            if record["status"] not in OPEN:
-                raise OrderRejected(f"order {broker_order_id} is {record['status']}, cannot fill")
+            record = self._working_record(state, broker_order_id, "fill")
             now = self._clock.now()
             if price is None:
                 quote = self._quotes.quote(record["instrument_id"], now)
@@ -260,13 +256,18 @@ class PaperVenue:
                 level = float(self._check_tick(self._instrument(record["instrument_id"]), price))
             self._execute(state, record, now, level, market=False)
 
+    @staticmethod
+    def _working_record(state: dict[str, Any], broker_order_id: str, action: str) -> dict[str, Any]:
+        record = state["orders"].get(broker_order_id)
+        if record is None:
+            raise OrderRejected(f"unknown order {broker_order_id}")
+        if record["status"] not in OPEN:
+            raise OrderRejected(f"order {broker_order_id} is {record['status']}, cannot {action}")
+        return record
+
     def cancel_order(self, broker_order_id: str) -> None:
         with self._session() as state:
-            record = state["orders"].get(broker_order_id)
-            if record is None:
-                raise OrderRejected(f"unknown order {broker_order_id}")
-            if record["status"] not in OPEN:
-                raise OrderRejected(f"order {broker_order_id} is {record['status']}, cannot cancel")
+            record = self._working_record(state, broker_order_id, "cancel")
             record["status"] = "CANCELLED"
             record["updated"] = self._clock.now().isoformat()
 
