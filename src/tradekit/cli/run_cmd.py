@@ -96,6 +96,7 @@ def backtest_command(
     from rich.progress import Progress
 
     from tradekit.errors import ConfigError
+    from tradekit.engine.loop import discard
     from tradekit.services.backtest import backtest
     from tradekit.services.setup import workspace
 
@@ -111,7 +112,7 @@ def backtest_command(
             progress.update(task, completed=done, total=total, description=f"backtest {strategy} {day}")
 
         summary = backtest(workspace(), strategy, first, last, data=data, name=name, progress=advance,
-                           log=output.line if verbose else (lambda line: None))
+                           log=output.line if verbose else discard)
     data_out = summary.to_dict()
     if as_json:
         output.print_json(data_out)

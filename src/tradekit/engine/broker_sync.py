@@ -84,32 +84,42 @@ class BrokerSync:
         except TemporaryBrokerError as error:
             self.log(f"broker unreachable, carrying on with the last known book ({error})", now)
             return
-        later = [f for f in fills if f.ts > now]  # the venue is ahead of this step (a resumed replay): kept for later
-        new = [f for f in fills if (self.account, f.fill_id) not in self.book.fill_ids and f.ts <= now]
-        self._later_fills = [f for f in later if (self.account, f.fill_id) not in self.book.fill_ids]
+        if not fills:  # nothing new (most steps): only the working orders' statuses
+            self._later_fills = []
+            self._sync_statuses(now)
+            return
+        known = self.book.fill_ids
+        account = self.account
+        new = [f for f in fills if f.ts <= now and (account, f.fill_id) not in known]
+        self._later_fills = [f for f in fills if f.ts > now and (account, f.fill_id) not in known]  # the venue is ahead of this step (a resumed replay)
         new.sort(key=lambda f: (f.ts, f.fill_id))
-        trades_before = self.book.trade_count.get(self.account, 0)
-        untagged = any(f.client_order_id not in self.book.orders for f in new)  # a fill without a known tag: by broker id
-        by_broker_id = {o.broker_order_id: o for o in self.book.orders.values() if o.broker_order_id} if untagged else {}
+        trades_before = self.book.trade_count.get(account, 0)
+        orders = self.book.orders
+        untagged = any(f.client_order_id not in orders for f in new)  # a fill without a known tag: by broker id
+        by_broker_id = {o.broker_order_id: o for o in orders.values() if o.broker_order_id} if untagged else {}
         dispatched: list[tuple[Fill, Order]] = []
+        logging = self.logging
         for fill in new:
-            order = self.book.orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")
+            order = orders.get(fill.client_order_id or "") or by_broker_id.get(fill.broker_order_id or "")
             if order is not None and fill.client_order_id != order.client_order_id:
                 fill = replace(fill, client_order_id=order.client_order_id)
-            fill = replace(fill, account=self.account)
-            self._record(FillRecorded(ts=fill.ts, account=self.account, fill=fill, strategy=order.strategy if order else EXTERNAL_STRATEGY,
+            if fill.account != account:
+                fill = replace(fill, account=account)
+            self._record(FillRecorded(ts=fill.ts, account=account, fill=fill, strategy=order.strategy if order else EXTERNAL_STRATEGY,
                                       inferred=order is None), durable=True)
             self.result.fills += 1
-            label = self._label(fill.instrument_id)
-            reason = order.reason if order is not None else "outside tradekit"
-            self.log(f"fill {fill.side} {fill.quantity} {label} @ {fill.price} ({reason}); cash {self.book.cash[self.account]:,.2f}", fill.ts)
+            if logging:
+                reason = order.reason if order is not None else "outside tradekit"
+                self.log(f"fill {fill.side} {fill.quantity} {self._label(fill.instrument_id)} @ {fill.price} ({reason}); "
+                         f"cash {self.book.cash[account]:,.2f}", fill.ts)
             if order is not None and order.strategy == self.strategy.name:
-                dispatched.append((fill, self.book.orders[order.client_order_id]))
-        closed = self.book.trade_count.get(self.account, 0) - trades_before
-        for trade in (self.book.dirty.trades[-closed:] if closed else []):
-            self.result.trades_closed += 1
-            self.log(f"trade closed {trade.side} {trade.quantity} {self._label(trade.instrument_id)}: "
-                     f"{trade.entry_price.normalize():f} -> {trade.exit_price.normalize():f}, P&L {trade.net_pnl:,.2f} net ({trade.exit_reason})", trade.exit_ts)
+                dispatched.append((fill, orders[order.client_order_id]))
+        closed = self.book.trade_count.get(account, 0) - trades_before
+        self.result.trades_closed += closed
+        if logging:
+            for trade in (self.book.dirty.trades[-closed:] if closed else []):
+                self.log(f"trade closed {trade.side} {trade.quantity} {self._label(trade.instrument_id)}: "
+                         f"{trade.entry_price.normalize():f} -> {trade.exit_price.normalize():f}, P&L {trade.net_pnl:,.2f} net ({trade.exit_reason})", trade.exit_ts)
         self._sync_statuses(now)
         for fill, order in dispatched:
             decision = call_strategy(self.strategy.name, "on_fill", self.strategy.on_fill, self._context(now), fill, order, self._state,

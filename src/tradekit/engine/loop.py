@@ -77,6 +77,11 @@ class DayResult:
     closing_equity: Decimal | None = None
 
 
+def discard(line: str) -> None:
+    """A log sink that keeps nothing. An engine given it formats no log lines at all (a backtest's
+    default: thousands of order and fill lines a second would be built only to be dropped)."""
+
+
 class Engine(BrokerSync):
     def __init__(
         self,
@@ -89,7 +94,7 @@ class Engine(BrokerSync):
         clock: Clock,
         session: SessionInfo,
         settings: EngineSettings,
-        log: Callable[[str], None] = lambda line: None,
+        log: Callable[[str], None] = discard,
         notify: Callable[[Event], object] | None = None,
         risk: Any = None,
         control: Any = None,
@@ -104,6 +109,7 @@ class Engine(BrokerSync):
         self.settings = settings
         self.account = settings.account
         self._log = log
+        self.logging = log is not discard  # False: hot paths skip building their lines
         self._notify = notify
         self.risk = risk  # tradekit.engine.risk.RiskGate: every Enter passes it
         if control is None:
@@ -130,6 +136,8 @@ class Engine(BrokerSync):
 
     # ---- logging and journalling ---------------------------------------
     def log(self, line: str, at: datetime | None = None) -> None:
+        if not self.logging:
+            return
         moment = (at or self.clock.now()).astimezone(self._tz)
         self._log(f"{moment:%Y-%m-%d %H:%M:%S} {self.strategy.name}: {line}")
 
@@ -462,6 +470,8 @@ class Engine(BrokerSync):
             return
         self.result.orders_sent += 1
         self._record(OrderAccepted(ts=now, account=self.account, client_order_id=order.client_order_id, broker_order_id=broker_id), durable=True)
+        if not self.logging:
+            return
         label = self._label(order.instrument_id)
         price = f" stop {order.stop_price}" if order.stop_price is not None else ""
         self.log(f"order {order.client_order_id} sent: {order.side} {order.quantity} {label}{price} ({order.reason})", now)

@@ -165,10 +165,14 @@ class Book:
 
     # ---- applying events ---------------------------------------------
     def apply(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        cls = type(event)
+        handler = _HANDLERS.get(cls)
         if handler is None:
-            raise ValueError(f"the book cannot apply {type(event).__name__}")
-        handler(event)
+            handler = getattr(Book, f"_on_{cls.__name__}", None)
+            if handler is None:
+                raise ValueError(f"the book cannot apply {cls.__name__}")
+            _HANDLERS[cls] = handler
+        handler(self, event)
 
     def _on_DayOpened(self, event: DayOpened) -> None:
         self.cash[event.account] = event.cash
@@ -366,3 +370,6 @@ class Book:
         key = (event.account, event.key)
         self.risk[key] = RiskRecord(event.account, event.key, event.day, event.value, event.reason, event.ts)
         self.dirty.risk.add(key)
+
+
+_HANDLERS: dict[type, Any] = {}  # event class -> Book._on_<name>, found once per class

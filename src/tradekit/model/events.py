@@ -32,18 +32,21 @@ class Event:
         rebuilt the same dicts (a strategy state of 80 contracts per checkpoint
         was a sixth of a backtest's CPU). Treat the payload as read-only.
         """
-        payload: dict[str, Any] = {}
+        cls = type(self)
+        names = _PAYLOAD_FIELDS.get(cls)
+        if names is None:
+            names = _PAYLOAD_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name not in ("ts", "account"))
         plain = self.PLAIN_JSON
-        for item in fields(self):
-            name = item.name
-            if name in ("ts", "account"):
-                continue
-            value = getattr(self, name)
-            payload[name] = value if name in plain else _encode(value)
-        return payload
+        return {name: getattr(self, name) if name in plain else _encode(getattr(self, name)) for name in names}
+
+
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}  # an event class's payload field names, looked up once
+_AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
 def _encode(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, (Order, Fill)):
         return value.to_dict()
     if isinstance(value, Decimal):

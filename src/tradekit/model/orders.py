@@ -62,6 +62,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
 }
+_TRANSITION_FIELDS = frozenset({"broker_order_id", "filled_quantity", "average_fill_price", "status_reason"})
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL})
 del S
 
@@ -107,7 +108,14 @@ class Order:
         """A copy in the new status; raises ``InvalidTransition`` if the table forbids it."""
         if status not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"order {self.client_order_id}: {self.status} -> {status} is not allowed")
-        return replace(self, status=status, **changes)  # type: ignore[arg-type]
+        if changes.keys() - _TRANSITION_FIELDS:
+            return replace(self, status=status, **changes)  # type: ignore[arg-type]
+        get = changes.get  # the fields a transition changes, named directly: dataclasses.replace walks all 18 by name
+        return Order(self.client_order_id, self.account, self.instrument_id, self.side, self.quantity, self.order_type,
+                     self.limit_price, self.stop_price, self.strategy, self.reason, self.created_at, status,
+                     get("broker_order_id", self.broker_order_id), get("filled_quantity", self.filled_quantity),  # type: ignore[arg-type]
+                     get("average_fill_price", self.average_fill_price), self.signal_price,  # type: ignore[arg-type]
+                     get("status_reason", self.status_reason), self.protective_stop)  # type: ignore[arg-type]
 
     def with_fill(self, quantity: int, price: Decimal) -> Order:
         """Apply a fill of ``quantity`` at ``price``: filled quantity, average price and status."""

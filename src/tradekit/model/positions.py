@@ -8,7 +8,7 @@ so gross and net P&L are both available.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -71,14 +71,8 @@ class Position:
             else:  # crossed through zero: the remainder opens at the fill price
                 average = fill.price
                 opened_at = fill.ts
-        updated = replace(
-            self,
-            quantity=new_quantity,
-            average_price=average,
-            realized_pnl=self.realized_pnl + realized,
-            costs=self.costs + fill.costs,
-            opened_at=opened_at if new_quantity != 0 else None,
-        )
+        updated = Position(self.account, self.instrument_id, new_quantity, average, self.realized_pnl + realized,
+                           self.costs + fill.costs, opened_at if new_quantity != 0 else None, self.strategy, self.external)
         return updated, realized
 
     def to_dict(self) -> dict[str, object]:

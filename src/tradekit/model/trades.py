@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,24 +34,16 @@ class OpenTrade:
     external: bool = False
 
     def add_entry(self, fill: Fill, slippage: Decimal) -> OpenTrade:
-        return replace(
-            self,
-            entry_quantity=self.entry_quantity + fill.quantity,
-            entry_notional=self.entry_notional + fill.notional,
-            costs=self.costs + fill.costs,
-            slippage=self.slippage + slippage,
-        )
+        return OpenTrade(self.account, self.instrument_id, self.strategy, self.direction, self.entry_ts,
+                         self.entry_quantity + fill.quantity, self.entry_notional + fill.notional, self.exit_quantity,
+                         self.exit_notional, self.gross_pnl, self.costs + fill.costs, self.slippage + slippage,
+                         self.partial_exits, self.stop_order_id, self.external)
 
     def add_exit(self, fill: Fill, realized: Decimal, slippage: Decimal, quantity: int, costs: Decimal) -> OpenTrade:
-        return replace(
-            self,
-            exit_quantity=self.exit_quantity + quantity,
-            exit_notional=self.exit_notional + fill.price * quantity,
-            gross_pnl=self.gross_pnl + realized,
-            costs=self.costs + costs,
-            slippage=self.slippage + slippage,
-            partial_exits=self.partial_exits + 1,
-        )
+        return OpenTrade(self.account, self.instrument_id, self.strategy, self.direction, self.entry_ts,
+                         self.entry_quantity, self.entry_notional, self.exit_quantity + quantity,
+                         self.exit_notional + fill.price * quantity, self.gross_pnl + realized, self.costs + costs,
+                         self.slippage + slippage, self.partial_exits + 1, self.stop_order_id, self.external)
 
     def to_dict(self) -> dict[str, object]:
         return {

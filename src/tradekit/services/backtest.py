@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tradekit.engine.loop import discard
 from tradekit.errors import ConfigError, DataError
 from tradekit.services.run import RunOptions, _replay_days, run
 from tradekit.services.setup import Workspace
@@ -52,7 +53,7 @@ def backtest(
     data: Path | None = None,
     name: str | None = None,
     progress: Callable[[int, int, date], None] = lambda done, total, day: None,
-    log: Callable[[str], None] = lambda line: None,
+    log: Callable[[str], None] = discard,
 ) -> BacktestSummary:
     """Run ``strategy`` over every market day in [start, end]; a named backtest keeps its store under
     ``<home>/backtests/<name>`` (started afresh each time), an unnamed one uses a throwaway directory."""
