@@ -130,3 +130,26 @@ def test_report_dates_trades_by_the_account_market_when_an_account_traded_on_bot
     assert days == {D1: 1, date(2025, 12, 2): 1}
     (account,) = [s for s in result.scopes if s["kind"] == "account"]
     assert account["net_pnl"] == pytest.approx(100 - 100) and account["trades"] == 2
+
+
+def test_a_backtest_sized_flush_goes_in_as_one_table_and_still_equals_a_from_scratch_aggregation(tmp_path: Path) -> None:
+    """Hundreds of (day, reason) keys in one flush take the Arrow path of ``add``; a second such flush
+    into the same keys must add to them (the ON CONFLICT sums), not replace them."""
+    from datetime import timedelta
+
+    path = tmp_path / "tradekit.duckdb"
+    ledger = Ledger(path)
+    ledger.open_day(PAPER, D1, 1_000_000)
+    days = [D1 + timedelta(days=n) for n in range(300)]
+    for round_ in range(2):
+        for number, day in enumerate(days):
+            reason = ("TARGET", "STOP")[number % 2]
+            ledger.trade(PAPER, "oi", "NFO:NIFTY24MAR22000CE", day, "09:20", 100 + number % 7, "10:05",
+                         99 + (number * 3 + round_) % 11, quantity=25, reason=reason, exit_costs=1.25)
+        assert len(trades_daily.rows(R.trade_row(t) for t in ledger.book.dirty.trades)) >= trades_daily._BULK
+        ledger.store.flush(ledger.book)
+    ledger.close()
+    with DuckDBStore(path, readonly=True) as store:
+        built = summary(store)
+        assert built == from_scratch(store)
+        assert sum(row[5] for row in store.table_rows("trades_daily")) == 600

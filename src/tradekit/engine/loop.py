@@ -133,6 +133,8 @@ class Engine(BrokerSync):
         self._flushed_at = time.monotonic()
         self._later_fills: list[Fill] = []  # read, but stamped after the step that read them
         self._stepped_to = session.open  # event time of the last step: streamed ticks never decide before it
+        self._context_key: tuple[datetime, int] | None = None
+        self._context_cache: Any = None
 
     # ---- logging and journalling ---------------------------------------
     def log(self, line: str, at: datetime | None = None) -> None:
@@ -509,6 +511,15 @@ class Engine(BrokerSync):
         return [p for p in self.book.open_positions(self.account) if p.strategy == self.strategy.name]
 
     def _context(self, now: datetime) -> StrategyContext:
+        """What a strategy sees at ``now``; built once for a moment and book version (a step asks two or three times)."""
+        key = (now, self.book.version)
+        if self._context_key == key:
+            return self._context_cache
+        context = self._build_context(now)
+        self._context_key, self._context_cache = key, context
+        return context
+
+    def _build_context(self, now: datetime) -> StrategyContext:
         positions = {}
         for position in self._my_positions():
             stop = working_stop(self.book, self.account, position.instrument_id)

@@ -104,6 +104,7 @@ class Book:
     last_fill_ts: dict[str, datetime] = field(default_factory=dict)
     risk: dict[tuple[str, str], RiskRecord] = field(default_factory=dict)
     dirty: Dirty = field(default_factory=Dirty)
+    version: int = field(default=0, repr=False, compare=False)  # events applied: a view built at one version is current until the next
     _open: dict[str, None] = field(default_factory=dict, repr=False, compare=False)  # working orders, in submission order
     _protected: set[PositionKey] = field(default_factory=set, repr=False, compare=False)  # has an order asking for a stop
     _held: set[PositionKey] = field(default_factory=set, repr=False, compare=False)  # positions with a quantity
@@ -165,6 +166,7 @@ class Book:
 
     # ---- applying events ---------------------------------------------
     def apply(self, event: Event) -> None:
+        self.version += 1
         cls = type(event)
         handler = _HANDLERS.get(cls)
         if handler is None:

@@ -42,7 +42,7 @@ class Fill:
             "fill_id": self.fill_id,
             "account": self.account,
             "instrument_id": self.instrument_id,
-            "side": self.side.value,
+            "side": str(self.side),
             "quantity": self.quantity,
             "price": str(self.price),
             "ts": self.ts.isoformat(),

@@ -252,7 +252,7 @@ class DuckDBStore:
         encoded = []
         for offset, event in enumerate(events):
             try:
-                payload = json.dumps(event.to_payload(), sort_keys=True)
+                payload = R.canonical_json(event.to_payload())
             except (TypeError, ValueError) as error:
                 self._drop_unlogged()  # the batch so far goes with it, as a failed flush would
                 book.take_dirty()
@@ -467,7 +467,7 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
     if len(rows) >= BULK_ROWS:
         import pyarrow as pa
 
-        table = pa.table({f"c{i}": pa.array([row[i] for row in rows]) for i in range(len(rows[0]))})
+        table = pa.table({f"c{i}": pa.array(column) for i, column in enumerate(zip(*rows))})
         connection.register("_tradekit_rows", table)
         try:
             connection.execute(f"{head} SELECT * FROM _tradekit_rows").fetchall()  # finish it: DuckDB 2 streams results

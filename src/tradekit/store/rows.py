@@ -19,6 +19,7 @@ from tradekit.model.trades import Trade
 from tradekit.store import trades_daily
 
 Q = Decimal("0.00000001")
+canonical_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True) without a new encoder per call
 Row = tuple[Any, ...]
 
 
@@ -32,16 +33,16 @@ def utc(value: datetime | None) -> datetime | None:
 
 def order_row(order: Order) -> Row:
     return (
-        order.client_order_id, order.account, order.instrument_id, order.side.value, order.quantity,
-        order.order_type.value, money(order.limit_price), money(order.stop_price), order.strategy, order.reason,
-        utc(order.created_at), order.status.value, order.broker_order_id, order.filled_quantity,
+        order.client_order_id, order.account, order.instrument_id, str(order.side), order.quantity,
+        str(order.order_type), money(order.limit_price), money(order.stop_price), order.strategy, order.reason,
+        utc(order.created_at), str(order.status), order.broker_order_id, order.filled_quantity,
         money(order.average_fill_price), money(order.signal_price), order.status_reason, money(order.protective_stop),
     )  # fmt: skip
 
 
 def fill_row(fill: Fill) -> Row:
     return (
-        fill.account, fill.fill_id, fill.instrument_id, fill.side.value, fill.quantity, money(fill.price),
+        fill.account, fill.fill_id, fill.instrument_id, str(fill.side), fill.quantity, money(fill.price),
         utc(fill.ts), fill.client_order_id, fill.broker_order_id, money(fill.costs),
     )  # fmt: skip
 
@@ -52,7 +53,7 @@ def position_row(book: Book, key: tuple[str, str]) -> Row:
     return (
         position.account, position.instrument_id, position.quantity, money(position.average_price),
         money(position.realized_pnl), money(position.costs), utc(position.opened_at), position.strategy,
-        position.external, json.dumps(trade.to_dict(), sort_keys=True) if trade else None,
+        position.external, canonical_json(trade.to_dict()) if trade else None,
     )  # fmt: skip
 
 
@@ -79,7 +80,7 @@ def day_row(book: Book, key: tuple[str, date]) -> Row:
 
 def strategy_row(book: Book, key: tuple[str, str]) -> Row:
     record = book.strategies[key]
-    return (record.account, record.strategy, record.day, utc(record.ts), json.dumps(record.state, sort_keys=True))
+    return (record.account, record.strategy, record.day, utc(record.ts), canonical_json(record.state))
 
 
 def block_row(book: Book, key: tuple[str, str, date, str]) -> Row:
@@ -88,7 +89,7 @@ def block_row(book: Book, key: tuple[str, str, date, str]) -> Row:
 
 def risk_row(book: Book, key: tuple[str, str]) -> Row:
     record = book.risk[key]
-    value = None if record.value is None else json.dumps(record.value, sort_keys=True)
+    value = None if record.value is None else canonical_json(record.value)
     return (record.account, record.key, record.day, utc(record.ts), value, record.reason)
 
 
@@ -119,7 +120,7 @@ def normalise(rows: Iterable[Row]) -> Iterator[Row]:
                 value = value.astimezone(UTC)
             elif isinstance(value, str) and value[:1] in "{[":
                 try:
-                    value = json.dumps(json.loads(value), sort_keys=True)
+                    value = canonical_json(json.loads(value))
                 except ValueError:
                     pass
             out.append(value)

@@ -87,6 +87,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _EXACT = Context(prec=60)
 _CHUNK = 200
+_BULK = 256  # summary rows from which they go in as one Arrow table
 
 
 def _epoch_ms(ts: datetime) -> int:
@@ -148,6 +149,15 @@ def add(connection: duckdb.DuckDBPyConnection, trade_rows: Sequence[Sequence[Any
     conflict = (f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}, "
                 "max_notional = greatest(trades_daily.max_notional, excluded.max_notional), "
                 "first_entry_ts = least(trades_daily.first_entry_ts, excluded.first_entry_ts)")  # fmt: skip
+    if len(summary) >= _BULK:  # a backtest's flush: hundreds of days in one Arrow scan instead of bound parameters
+        import pyarrow as pa
+
+        connection.register("_tradekit_daily", pa.table({name: pa.array(column) for name, column in zip(COLUMNS, zip(*summary))}))
+        try:
+            connection.execute(f"INSERT INTO trades_daily SELECT * FROM _tradekit_daily{conflict}").fetchall()
+        finally:
+            connection.unregister("_tradekit_daily")
+        return
     group = f"({', '.join('?' * len(COLUMNS))})"
     for start in range(0, len(summary), _CHUNK):  # keys are unique within the summary: no row is updated twice per statement
         chunk = summary[start:start + _CHUNK]

@@ -109,6 +109,7 @@ class PaperVenue:
         self._parsed_fills: list[Fill] = []  # Fill objects for state["fills"][:n]; fills are append-only
         self._parsed_from: int = 0  # id() of the fills list they were parsed from (a reload starts over)
         self._lock_handle: int | None = None
+        self._watermark: tuple[str, datetime] | None = None  # state["watermark"] and its parsed value (parsed once)
 
     # ---- persistence ---------------------------------------------------
     def _fresh_state(self) -> dict[str, Any]:
@@ -384,9 +385,9 @@ class PaperVenue:
             "broker_order_id": broker_id,
             "tag": order.client_order_id or None,
             "instrument_id": order.instrument_id,
-            "side": order.side.value,
+            "side": str(order.side),
             "quantity": order.quantity,
-            "order_type": order.order_type.value,
+            "order_type": str(order.order_type),
             "limit_price": None if order.limit_price is None else str(order.limit_price),
             "stop_price": None if order.stop_price is None else str(order.stop_price),
             "status": "ACCEPTED",
@@ -428,11 +429,17 @@ class PaperVenue:
         if previous is None:
             state["watermark"] = now.isoformat()
             return True
-        start = datetime.fromisoformat(previous)
+        known = self._watermark
+        start = known[1] if known is not None and known[0] is previous else datetime.fromisoformat(previous)
         if now > start:
-            state["watermark"] = now.isoformat()
-        changed = False
+            state["watermark"] = mark = now.isoformat()
+            self._watermark = (mark, now)
+        else:
+            self._watermark = (previous, start)
         self._reindex()
+        if not self._working:
+            return False  # nothing working: only the watermark moved (most visits)
+        changed = False
         orders = state["orders"]
         for broker_id in list(self._working):
             record = orders.get(broker_id)
@@ -520,7 +527,7 @@ class PaperVenue:
             "broker_order_id": record["broker_order_id"],
             "tag": record["tag"],
             "instrument_id": record["instrument_id"],
-            "side": side.value,
+            "side": str(side),
             "quantity": quantity,
             "price": str(fill_price),
             "costs": str(costs),
