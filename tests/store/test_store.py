@@ -268,3 +268,50 @@ def test_a_refused_durable_step_is_taken_back_out_of_the_ahead_log(store_path: P
     assert store_path.with_suffix(".journal").stat().st_size == 0
     with DuckDBStore(store_path) as reopened:  # opens: the refused step is not replayed from the log
         assert "H1" not in reopened.load_book().orders and reopened.event_count() == 1
+
+
+def test_a_backtest_sized_flush_stores_the_same_journal_and_projections_as_small_ones(tmp_path: Path) -> None:
+    """From 1,024 rows a flush goes in as Arrow tables built column by column; what it stores (event times
+    from several time zones included) must equal what the row-by-row path stores for the same steps."""
+    from zoneinfo import ZoneInfo
+
+    from tradekit.model.events import DayOpened, FillRecorded, OrderAccepted, OrderSubmitted
+    from tradekit.store.duckdb_store import BULK_ROWS
+
+    zones = (ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York"), UTC)
+
+    def write(path: Path, flush_every: int) -> int:
+        store = DuckDBStore(path, batch_size=100_000)
+        book = store.load_book()
+        steps = [[DayOpened(ts=datetime(2024, 3, 4, 9, 15, tzinfo=zones[0]), account="paper", day=date(2024, 3, 4), cash=Decimal(10**7))]]
+        for n in range(BULK_ROWS // 2):
+            ts = datetime(2024, 3, 4, 3, 45, tzinfo=UTC).astimezone(zones[n % 3]) + timedelta(seconds=n)
+            tag = f"T{n:05d}"
+            order = Order(client_order_id=tag, account="paper", instrument_id="NSE:X", side=(Side.BUY, Side.SELL)[n % 2], quantity=1,
+                          order_type=OrderType.MARKET, strategy="s", reason="ENTRY", created_at=ts)
+            fill = Fill(fill_id=f"F{n:05d}", account="paper", instrument_id="NSE:X", side=order.side, quantity=1,
+                        price=Decimal("100.05") + n, ts=ts, client_order_id=tag, broker_order_id=f"B{n}", costs=Decimal("0.5"))
+            steps.append([OrderSubmitted(ts=ts, account="paper", order=order),
+                          OrderAccepted(ts=ts, account="paper", client_order_id=tag, broker_order_id=f"B{n}"),
+                          FillRecorded(ts=ts, account="paper", fill=fill, strategy="s")])
+        for number, events in enumerate(steps):
+            for event in events:
+                book.apply(event)
+            store.commit(events, book, durable=False)
+            if (number + 1) % flush_every == 0:
+                store.flush(book)
+        written = store.behind
+        store.flush(book)
+        store.close()
+        return written
+
+    assert write(tmp_path / "bulk.duckdb", 10**9) >= BULK_ROWS  # one flush of everything: the Arrow path
+    assert write(tmp_path / "rows.duckdb", 50) < BULK_ROWS  # many small flushes: the row path
+    with DuckDBStore(tmp_path / "bulk.duckdb", readonly=True) as bulk, DuckDBStore(tmp_path / "rows.duckdb", readonly=True) as rows:
+        assert bulk.query("SELECT seq, ts, type, account, payload FROM events ORDER BY seq") == \
+            rows.query("SELECT seq, ts, type, account, payload FROM events ORDER BY seq")
+        for table in ("orders", "fills", "positions", "trades", "accounts"):
+            assert sorted(bulk.table_rows(table), key=repr) == sorted(rows.table_rows(table), key=repr), table
+        assert [e for _, e in bulk.events()] == [e for _, e in rows.events()]
+        first = bulk.query("SELECT ts FROM events WHERE seq = (SELECT min(seq) FROM events WHERE type = 'FillRecorded')")[0][0]
+        assert first == datetime(2024, 3, 4, 3, 45, tzinfo=UTC)

@@ -301,7 +301,9 @@ class DuckDBStore:
         now = datetime.now(UTC)
         try:
             with self._transaction():
-                if rows:
+                if len(rows) >= BULK_ROWS:
+                    _insert_events(self._connection, rows, now)
+                elif rows:
                     _insert(self._connection, "INSERT INTO events",
                             [[r.seq, R.utc(r.ts), now, r.type, r.account, r.payload] for r in rows])
                 self._write(book, dirty)
@@ -479,6 +481,26 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start:start + INSERT_CHUNK]
         connection.execute(f"{head} VALUES {', '.join([group] * len(chunk))}", [value for row in chunk for value in row])
+
+
+def _insert_events(connection: duckdb.DuckDBPyConnection, rows: Sequence[LoggedEvent], written: datetime) -> None:
+    """A large batch of journal rows as one Arrow table built column by column (times converted to UTC by Arrow)."""
+    import pyarrow as pa
+
+    stamp = pa.timestamp("us", tz="UTC")
+    table = pa.table({
+        "seq": pa.array([r.seq for r in rows], type=pa.int64()),
+        "ts": pa.array([r.ts for r in rows], type=stamp),
+        "written": pa.array([written] * len(rows), type=stamp),
+        "type": pa.array([r.type for r in rows], type=pa.string()),
+        "account": pa.array([r.account for r in rows], type=pa.string()),
+        "payload": pa.array([r.payload for r in rows], type=pa.string()),
+    })  # fmt: skip
+    connection.register("_tradekit_events", table)
+    try:
+        connection.execute("INSERT INTO events SELECT * FROM _tradekit_events").fetchall()
+    finally:
+        connection.unregister("_tradekit_events")
 
 
 def _write_trades(connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
