@@ -61,7 +61,7 @@ class ControlChannel:
 
     def poll(self, engine: Any) -> None:
         """Execute every queued request now (engine thread)."""
-        while True:
+        while self._queue.queue:  # the deque itself: an empty queue (nearly every step) costs no lock and no exception
             try:
                 request, reply = self._queue.get_nowait()
             except queue.Empty:

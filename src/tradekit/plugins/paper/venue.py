@@ -132,12 +132,12 @@ class PaperVenue:
         if handle is None:  # opened once and kept: the lock is the flock, not the open file
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             handle = self._lock_handle = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        if not self._persist_always and self._state:
-            changed = self._advance(self._clock.now())  # in memory: loaded once, written by close()
+        state = self._memory_state()
+        if state is not None:
             try:
-                yield self._state
+                yield state
             finally:
-                self._unsaved |= write or changed
+                self._unsaved |= write
             return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -152,6 +152,13 @@ class PaperVenue:
                 self._save()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _memory_state(self) -> dict[str, Any] | None:
+        """In memory (``persist="close"``, once loaded): the state advanced to now, no lock, no file; else None."""
+        if self._persist_always or not self._state:
+            return None
+        self._unsaved |= self._advance(self._clock.now())  # loaded once, written by close()
+        return self._state
 
     def _reindex(self) -> None:
         state = self._state
@@ -317,11 +324,15 @@ class PaperVenue:
         """
         if cursor is None:
             cursor = self._recorded_upto
-        with self._session(write=False) as state:
+        state = self._memory_state()  # a backtest asks several times a step: no context manager on that path
+        if state is not None:
             parsed = self._parse_fills(state)
-            if cursor > len(parsed):
-                cursor = 0  # the account was replaced on disk: start over (the engine skips fills it has)
-            return parsed[cursor:], len(parsed)
+        else:
+            with self._session(write=False) as state:
+                parsed = self._parse_fills(state)
+        if cursor > len(parsed):
+            cursor = 0  # the account was replaced on disk: start over (the engine skips fills it has)
+        return parsed[cursor:], len(parsed)
 
     def fills_recorded(self, cursor: int) -> None:
         """An engine recorded every fill before ``cursor`` (at the end of its day)."""
