@@ -405,9 +405,9 @@ class PaperVenue:
             "filled": 0,
             "average_price": None,
             "reason": "",
-            "created": now.isoformat(),
-            "updated": now.isoformat(),
-            "scanned": now.isoformat(),
+            "created": (stamp := now.isoformat()),
+            "updated": stamp,
+            "scanned": stamp,
         }
         state["orders"][broker_id] = record
         self._reindex()
@@ -542,7 +542,7 @@ class PaperVenue:
             "quantity": quantity,
             "price": str(fill_price),
             "costs": str(costs),
-            "ts": when.isoformat(),
+            "ts": (stamp := when.isoformat()),
         }
         state["fills"].append(fill)
         state["cash"] = str(cash - side.sign * fill_price * quantity - costs)
@@ -558,7 +558,7 @@ class PaperVenue:
         record["filled"] = record["quantity"]
         record["average_price"] = str(fill_price)
         record["status"] = "FILLED"
-        record["updated"] = when.isoformat()
+        record["updated"] = stamp
 
 
 def _order_report(record: dict[str, Any]) -> OrderReport:
