@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -315,3 +316,26 @@ def test_a_backtest_sized_flush_stores_the_same_journal_and_projections_as_small
         assert [e for _, e in bulk.events()] == [e for _, e in rows.events()]
         first = bulk.query("SELECT ts FROM events WHERE seq = (SELECT min(seq) FROM events WHERE type = 'FillRecorded')")[0][0]
         assert first == datetime(2024, 3, 4, 3, 45, tzinfo=UTC)
+
+
+def test_a_batch_is_flushed_when_its_journal_text_reaches_the_byte_bound_whatever_its_row_count(tmp_path: Path) -> None:
+    """A backtest batches up to 100,000 events; large checkpoints must not pile up in memory until then."""
+    from tradekit.model.events import StrategyCheckpoint
+    from tradekit.store.duckdb_store import BATCH_BYTES
+
+    store = DuckDBStore(tmp_path / "tradekit.duckdb", batch_size=100_000)
+    book = store.load_book()
+    state = {"contracts": {f"C{n:05d}": [n, n * 2.5, "x" * 40] for n in range(20_000)}}  # about 1.2 MB of JSON
+    size = len(json.dumps(state))
+    behind = []
+    for minute in range(BATCH_BYTES // size + 2):
+        event = StrategyCheckpoint(ts=datetime(2024, 3, 4, 4, minute, tzinfo=UTC), account="paper", strategy="s",
+                                   day=date(2024, 3, 4), state=state)
+        book.apply(event)
+        store.commit([event], book, durable=False)
+        behind.append(store.behind)
+    assert max(behind) <= BATCH_BYTES // size + 1 < 100_000
+    assert store.event_count() >= BATCH_BYTES // size  # in DuckDB, not in memory
+    store.flush(book)
+    assert store.event_count() == len(behind)
+    store.close()
