@@ -29,7 +29,6 @@ def from_ns(value: int) -> datetime:
 
 
 SMALL_SLICE = 32  # bars in a searched candle up to which Python's max/min/sum beat numpy's
-SEARCH_FIRST = 16  # candles of one width and phase served by a search before the day is cut into a grid
 
 
 class ReplayMarket:
@@ -42,7 +41,6 @@ class ReplayMarket:
         self._cumulative: dict[str, np.ndarray] = {}
         self._buckets: dict[tuple[str, int, int], _Buckets | None] = {}
         self._phases: dict[tuple[str, int], set[int]] = {}
-        self._asked: dict[tuple[str, int, int], int] = {}  # candles served by search before a grid is cut
 
     @property
     def market(self) -> str:
@@ -104,9 +102,6 @@ class ReplayMarket:
         buckets = self._buckets.get(key, _MISSING)
         if buckets is _MISSING:
             series = self.day.series.get(instrument_id)
-            asked = self._asked[key] = self._asked.get(key, 0) + 1
-            if asked <= SEARCH_FIRST and series is not None:  # a few candles a day (wake_times): searching is cheaper than a grid
-                return _search_candle(instrument_id, series, start, start_ns, seconds)
             phases = self._phases.setdefault((instrument_id, seconds), set())
             if len(phases) >= 4 and series is not None:  # candles at arbitrary offsets: search instead of a grid each
                 return _search_candle(instrument_id, series, start, start_ns, seconds)
