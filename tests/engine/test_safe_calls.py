@@ -38,3 +38,24 @@ def test_a_failing_hook_and_a_wrong_return_type_are_strategy_errors() -> None:
         call_strategy("demo", "on_fill", broken)
     with pytest.raises(StrategyError, match="returned dict, expected Decision"):
         call_strategy("demo", "start", lambda: {"state": {}})
+
+
+def test_the_checked_state_text_is_what_the_journal_would_write_for_it() -> None:
+    """The check's encoding is reused by the checkpoint: it must equal the journal's own encoding, byte for byte."""
+    from datetime import UTC, date, datetime
+
+    from tradekit.engine.safe import state_json
+    from tradekit.model.events import StrategyCheckpoint, canonical_json
+
+    states = [{}, {"b": 1, "a": [1.5, None, True, "é"], "c": {"z": {"y": -0.0, "x": 1e300}}}, {"entries": 0, "ce": {"vwap": 101.25}}]
+    for state in states:
+        decision = call_strategy("demo", "on_candles", lambda s=state: Decision(state=dict(s)))
+        text = state_json(decision)
+        assert text == canonical_json(state)
+        event = StrategyCheckpoint(ts=datetime(2024, 3, 4, 4, 0, tzinfo=UTC), account="paper", strategy="demo",
+                                   day=date(2024, 3, 4), state=decision.state, state_json=text)
+        plain = StrategyCheckpoint(ts=event.ts, account="paper", strategy="demo", day=date(2024, 3, 4), state=decision.state)
+        assert event.payload_text() == plain.payload_text() == canonical_json(plain.to_payload())
+        assert event == plain and "state_json" not in event.to_payload()
+    unchanged = call_strategy("demo", "on_quotes", lambda: Decision(state={"a": 1}), previous={"a": 1})
+    assert state_json(unchanged) is None  # not encoded: the journal encodes it if it must

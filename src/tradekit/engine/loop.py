@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from tradekit.clock import Clock, LiveClock
 from tradekit.engine.broker_sync import BrokerSync
 from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
-from tradekit.engine.safe import call_strategy, guard
+from tradekit.engine.safe import call_strategy, guard, state_json
 from tradekit.engine.streaming import QuoteStream
 from tradekit.faults import crashpoint
 from tradekit.errors import BrokerError, ConfigError, OrderRejected, TemporaryBrokerError
@@ -380,7 +380,7 @@ class Engine(BrokerSync):
                     actions.append(lambda s=stop, r=intent.reason: self._cancel(s, r, now))
         if changed or checkpoint or actions or decision.blocks:
             self._record(StrategyCheckpoint(ts=now, account=self.account, strategy=self.strategy.name,
-                                            day=self.session.day, state=self._state))
+                                            day=self.session.day, state=self._state, state_json=state_json(decision)))
         for line in decision.logs:
             self.log(line, now)
         if actions:

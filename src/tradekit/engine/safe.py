@@ -32,7 +32,21 @@ def call_strategy(name: str, hook: str, function: Callable[..., Decision], *args
     if previous is not _UNSET and type(decision.state) is type(previous) and decision.state == previous:
         return decision
     try:
-        json.dumps(decision.state, allow_nan=False)
+        text = _CHECK(decision.state)
     except (TypeError, ValueError) as error:
         raise StrategyError(f"strategy {name!r} {hook} returned state that is not plain JSON data: {error}") from None
+    object.__setattr__(decision, "_state_json", text)  # the journal's encoding of this very state (see state_json)
     return decision
+
+
+def state_json(decision: Decision) -> str | None:
+    """The canonical JSON of ``decision.state`` if ``call_strategy`` encoded it when checking it, else None.
+
+    The check and the journal then encode a changed state once, not twice. The
+    text belongs to the decision object, so it always matches the state that
+    decision carried.
+    """
+    return decision.__dict__.get("_state_json")
+
+
+_CHECK = json.JSONEncoder(sort_keys=True, allow_nan=False).encode  # canonical_json's output, refusing NaN and infinities

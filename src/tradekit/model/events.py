@@ -8,6 +8,7 @@ was processed) and the ``account`` it belongs to. ``to_payload`` /
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,11 +36,17 @@ class Event:
         cls = type(self)
         names = _PAYLOAD_FIELDS.get(cls)
         if names is None:
-            names = _PAYLOAD_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name not in ("ts", "account"))
+            names = _PAYLOAD_FIELDS[cls] = tuple(f.name for f in fields(cls)
+                                                 if f.name not in ("ts", "account") and f.metadata.get("journal", True))
         plain = self.PLAIN_JSON
         return {name: getattr(self, name) if name in plain else _encode(getattr(self, name)) for name in names}
 
+    def payload_text(self) -> str:
+        """The journal's text of the payload: ``canonical_json(self.to_payload())``."""
+        return canonical_json(self.to_payload())
 
+
+canonical_json = json.JSONEncoder(sort_keys=True).encode  # the journal's JSON: sorted keys, one encoder for every call
 _PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}  # an event class's payload field names, looked up once
 _AS_IS = frozenset({str, int, float, bool, type(None)})
 
@@ -140,6 +147,15 @@ class StrategyCheckpoint(Event):
     strategy: str = ""
     day: date = date.min
     state: dict[str, Any] = field(default_factory=dict)
+    # ``state`` as canonical JSON when the engine already encoded it (its plain-JSON check): not journalled itself,
+    # it saves encoding an 82-contract state a second time
+    state_json: str | None = field(default=None, compare=False, repr=False, metadata={"journal": False})
+
+    def payload_text(self) -> str:
+        if self.state_json is None:
+            return super().payload_text()
+        # the canonical encoding of {"day", "state", "strategy"}: keys in sorted order, the state's text spliced in
+        return f'{{"day": {canonical_json(self.day.isoformat())}, "state": {self.state_json}, "strategy": {canonical_json(self.strategy)}}}'
 
 
 @dataclass(frozen=True)

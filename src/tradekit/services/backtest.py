@@ -58,7 +58,8 @@ def backtest(
     """Run ``strategy`` over every market day in [start, end]; a named backtest keeps its store under
     ``<home>/backtests/<name>`` (started afresh each time), an unnamed one uses a throwaway directory."""
     market = ws.strategy(strategy).market
-    days = [d.day for d in _replay_days(ws, market, data) if (start is None or d.day >= start) and (end is None or d.day <= end)]
+    listing = _replay_days(ws, market, data)
+    days = [d.day for d in listing if (start is None or d.day >= start) and (end is None or d.day <= end)]
     if not days:
         raise DataError(f"no {market} market days between {start or 'the first'} and {end or 'the last'}")
     if name is not None and not name.replace("-", "").replace("_", "").isalnum():
@@ -79,7 +80,7 @@ def backtest(
             book = store.load_book()
             for index, day in enumerate(days):
                 outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
-                              opened=(store, book))
+                              opened=(store, book), listing=listing)
                 summary.days.append(day)
                 progress(index + 1, len(days), day)
                 if outcome.result is not None and summary.starting_cash is None:

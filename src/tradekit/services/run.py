@@ -77,22 +77,24 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
 
 
 def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None,
-        opened: tuple[Any, Any] | None = None) -> RunOutcome:
+        opened: tuple[Any, Any] | None = None, listing: list[Any] | None = None) -> RunOutcome:
     """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
     (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests.
-    ``opened``: (store, book) kept open across days by a backtest (no open, load, backup per day)."""
+    ``opened``: (store, book) kept open across days by a backtest (no open, load, backup per day);
+    ``listing``: the market's days as the backtest listed them once (listing a year's data each day
+    made a 250-day backtest quadratic: 6 s of stat calls)."""
     strategy = ws.strategy(options.strategy)
     if options.broker == "paper":
         if options.live:
             raise ConfigError("--live needs a real broker (--broker zerodha|angelone|ibkr); paper replays recorded data")
-        return _run_replay(ws, options, strategy, log, opened)
+        return _run_replay(ws, options, strategy, log, opened, listing)
     from tradekit.services.live import run_session
 
     return run_session(ws, options, strategy, log, clock=clock)
 
 
 def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None],
-                opened: tuple[Any, Any] | None = None) -> RunOutcome:
+                opened: tuple[Any, Any] | None = None, listing: list[Any] | None = None) -> RunOutcome:
     market = strategy.market
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
@@ -102,7 +104,7 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         book = store.load_book() if opened is None else opened[1]
         open_positions = book.open_positions(account)
         record = book.strategies.get((account, strategy.name))
-        days = _replay_days(ws, market, options.data)
+        days = listing if listing is not None else _replay_days(ws, market, options.data)
         unfinished = book.current_day.get(account)
         wanted = options.day
         if wanted is None and unfinished is not None and book.days.get((account, unfinished)) and book.days[(account, unfinished)].close_cash is None:

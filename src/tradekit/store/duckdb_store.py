@@ -253,7 +253,7 @@ class DuckDBStore:
         encoded = []
         for offset, event in enumerate(events):
             try:
-                payload = R.canonical_json(event.to_payload())
+                payload = event.payload_text()
             except (TypeError, ValueError) as error:
                 self._drop_unlogged()  # the batch so far goes with it, as a failed flush would
                 book.take_dirty()

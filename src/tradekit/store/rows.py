@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from tradekit.model.book import Book
+from tradekit.model.events import canonical_json
 from tradekit.model.fills import Fill
 from tradekit.model.orders import Order
 from tradekit.model.trades import Trade
 from tradekit.store import trades_daily
 
 Q = Decimal("0.00000001")
-canonical_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True) without a new encoder per call
 Row = tuple[Any, ...]
 
 
