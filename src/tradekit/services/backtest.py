@@ -76,6 +76,7 @@ def backtest(
     try:
         # one store session for the whole backtest: opened, loaded and written once, not once a day
         store = inner.open_store(batch_size=100_000, lazy_projections=True)
+        store.checkpoint_at_close()
         try:
             book = store.load_book()
             for index, day in enumerate(days):

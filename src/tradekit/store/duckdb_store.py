@@ -216,6 +216,16 @@ class DuckDBStore:
     def migrations(self) -> list[str]:
         return [row[0] for row in self._connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
 
+    def checkpoint_at_close(self) -> None:
+        """Let DuckDB's write-ahead log grow until close instead of checkpointing every 16 MB of it.
+
+        A backtest writes its journal in large batches; each automatic checkpoint rewrote the
+        events table's key index whole, so the n-th one cost more than the one before (a year
+        of oi-momentum: 0.4 s for the first, 1.9 s for the ninth). Commits stay durable in the
+        WAL; the one checkpoint happens at close.
+        """
+        self._connection.execute("SET checkpoint_threshold = '16GB'")
+
     def close(self) -> None:
         """Close; journalled events DuckDB does not hold yet stay in the ahead log for the next open."""
         if getattr(self, "_connection", None) is None:
