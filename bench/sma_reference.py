@@ -290,7 +290,8 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
     strategy = SmaCrossWake(instrument.id) if wake else SmaCross(instrument.id)
     days = trading_days(first_day, (count + BARS_PER_DAY - 1) // BARS_PER_DAY)
     home = Path(tempfile.mkdtemp(prefix="tradekit-bench-sma-"))
-    store = DuckDBStore(home / "tradekit.duckdb", batch_size=100_000)
+    store = DuckDBStore(home / "tradekit.duckdb", batch_size=100_000)  # as services/backtest.py opens a backtest's store
+    store.checkpoint_at_close()
     book = store.load_book()
     prices = {k: bars[k][:count] / UNIT for k in ("open", "high", "low", "close")}
     volume, done = bars["volume"][:count], 0
