@@ -35,6 +35,7 @@ from tradekit.model.events import Event, event_from_row
 from tradekit.model.orders import Order, OrderStatus
 from tradekit.model.positions import Position
 from tradekit.model.trades import OpenTrade
+from tradekit.store import arrow
 from tradekit.store import rows as R
 from tradekit.store import trades_daily
 from tradekit.store.ahead_log import AheadLog, LoggedEvent
@@ -481,9 +482,7 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
     if not rows:
         return
     if len(rows) >= BULK_ROWS:
-        import pyarrow as pa
-
-        table = pa.table({f"c{i}": pa.array(column) for i, column in enumerate(zip(*rows))})
+        table = arrow.table({f"c{i}": column for i, column in enumerate(zip(*rows))})
         connection.register("_tradekit_rows", table)
         try:
             connection.execute(f"{head} SELECT * FROM _tradekit_rows").fetchall()  # finish it: DuckDB 2 streams results

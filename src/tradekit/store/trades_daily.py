@@ -87,6 +87,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _EXACT = Context(prec=60)
 _CHUNK = 200
+_DECIMAL = frozenset(c for c in COLUMNS if c not in KEY and c not in ("trades", "wins", "losses", "held_ms", "first_entry_ts"))
 _BULK = 256  # summary rows from which they go in as one Arrow table
 
 
@@ -150,11 +151,13 @@ def add(connection: duckdb.DuckDBPyConnection, trade_rows: Sequence[Sequence[Any
                 "max_notional = greatest(trades_daily.max_notional, excluded.max_notional), "
                 "first_entry_ts = least(trades_daily.first_entry_ts, excluded.first_entry_ts)")  # fmt: skip
     if len(summary) >= _BULK:  # a backtest's flush: hundreds of days in one Arrow scan instead of bound parameters
-        import pyarrow as pa
+        from tradekit.store import arrow
 
-        connection.register("_tradekit_daily", pa.table({name: pa.array(column) for name, column in zip(COLUMNS, zip(*summary))}))
+        connection.register("_tradekit_daily", arrow.table(dict(zip(COLUMNS, zip(*summary)))))
         try:
-            connection.execute(f"INSERT INTO trades_daily SELECT * FROM _tradekit_daily{conflict}").fetchall()
+            # decimals arrive as text (store/arrow.py): cast here, or ``excluded`` would carry text into the sums
+            columns = ", ".join(f"CAST({c} AS {SUM})" if c in _DECIMAL else c for c in COLUMNS)
+            connection.execute(f"INSERT INTO trades_daily SELECT {columns} FROM _tradekit_daily{conflict}").fetchall()
         finally:
             connection.unregister("_tradekit_daily")
         return
