@@ -54,4 +54,5 @@ for item in rows:
             if key.startswith("events_"):
                 row("(e) recovery", f"{value['events']:,} events: start to ready (median / max)", f"{value['ready_s']} / {value['max_s']} s ({value['probe']})", cmd)
     load = item["machine"].get("load_average_1m")
-    print(f"| | machine load (1 min) during {name} | {load} | |")
+    speed = item["machine"].get("speed_index", "not recorded")
+    print(f"| | machine load (1 min) / speed index (M loop iterations/s) during {name} | {load} / {speed} | |")
