@@ -13,7 +13,7 @@ from typing import Any
 
 from tradekit.engine.loop import discard
 from tradekit.errors import ConfigError, DataError
-from tradekit.services.run import RunOptions, _replay_days, run
+from tradekit.services.run import Held, RunOptions, _replay_days, run
 from tradekit.services.setup import Workspace
 from tradekit.store import DuckDBStore
 
@@ -77,18 +77,24 @@ def backtest(
         # one store session for the whole backtest: opened, loaded and written once, not once a day
         store = inner.open_store(batch_size=100_000, lazy_projections=True)
         store.checkpoint_at_close()
+        held: Held | None = None
         try:
-            book = store.load_book()
+            held = Held(store, store.load_book())
+            book = held.book
             for index, day in enumerate(days):
                 outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
-                              opened=(store, book), listing=listing)
+                              opened=held, listing=listing)
                 summary.days.append(day)
                 progress(index + 1, len(days), day)
                 if outcome.result is not None and summary.starting_cash is None:
                     summary.starting_cash = outcome.result.closing_cash
             store.flush(book)
         finally:
-            store.close()
+            try:
+                if held is not None and held.venue is not None:
+                    held.venue.close()  # the account file, written once
+            finally:
+                store.close()
         with DuckDBStore(inner.store_path, readonly=True) as store:
             rows = store.query("SELECT count(*), count(*) FILTER (WHERE net_pnl > 0), coalesce(sum(net_pnl), 0), "
                                "coalesce(sum(costs), 0) FROM trades")

@@ -76,11 +76,25 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
     return session
 
 
+@dataclass
+class Held:
+    """What a backtest keeps open across its days: the store session, the book, and the paper venue.
+
+    One venue for the whole run: a venue opened per day loaded and rewrote the whole account
+    file each day and re-read every fill from the start (a strategy with 20,000 trades made a
+    backtest quadratic in its days). The backtest closes the venue at the end.
+    """
+
+    store: Any
+    book: Any
+    venue: Any = None
+
+
 def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None,
-        opened: tuple[Any, Any] | None = None, listing: list[Any] | None = None) -> RunOutcome:
+        opened: Held | None = None, listing: list[Any] | None = None) -> RunOutcome:
     """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
     (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests.
-    ``opened``: (store, book) kept open across days by a backtest (no open, load, backup per day);
+    ``opened``: the store, book and venue a backtest keeps open across days (no open, load, backup per day);
     ``listing``: the market's days as the backtest listed them once (listing a year's data each day
     made a 250-day backtest quadratic: 6 s of stat calls)."""
     strategy = ws.strategy(options.strategy)
@@ -94,14 +108,14 @@ def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock
 
 
 def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None],
-                opened: tuple[Any, Any] | None = None, listing: list[Any] | None = None) -> RunOutcome:
+                opened: Held | None = None, listing: list[Any] | None = None) -> RunOutcome:
     market = strategy.market
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
     batch = int(ws.config.get("engine.replay_batch", 200))
-    store = ws.open_store(batch_size=batch, lazy_projections=True) if opened is None else opened[0]
+    store = ws.open_store(batch_size=batch, lazy_projections=True) if opened is None else opened.store
     try:
-        book = store.load_book() if opened is None else opened[1]
+        book = store.load_book() if opened is None else opened.book
         open_positions = book.open_positions(account)
         record = book.strategies.get((account, strategy.name))
         days = listing if listing is not None else _replay_days(ws, market, options.data)
@@ -127,12 +141,19 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         clock = SimClock(session.open)
         quotes = ReplayMarket(replay)
         backtest = bool(ws.config.get("engine.defer_durable", False))
-        if backtest:  # the backtest's own venue: its account in memory, written once at the end of the day
-            broker: Any = PaperVenue(venue_path(ws.home, settings.account), settings, quotes, clock, persist="close")
+        kept = opened is not None and backtest
+        if kept and opened.venue is not None:  # the backtest's venue carries on with today's prices and clock
+            broker: Any = opened.venue
+            broker.use_market(quotes, clock)
+        elif backtest:  # the backtest's own venue: its account in memory, written when the backtest ends
+            broker = PaperVenue(venue_path(ws.home, settings.account), settings, quotes, clock, persist="close")
+            broker.connect()
+            if kept:
+                opened.venue = broker
         else:
             broker = create_paper_broker(BrokerContext(name="paper", settings=ws.config.section("paper"), home=ws.home,
                                                        clock=clock, market=quotes))
-        broker.connect()
+            broker.connect()
         extras = {"scanner": replay.scanner} if replay.scanner is not None else {}
         if options.fresh_day and record is not None and record.day == info.day:
             log(f"starting {info.day} over for {strategy.name} (no open positions; cash is kept)")
@@ -152,7 +173,8 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
             result = engine.run()
         finally:
             control_server.close()
-            broker.close()
+            if not kept:
+                broker.close()
         if opened is None:
             store.flush(book)
             store.backup(info.day, keep=int(ws.config.get("store.backups_keep", 10)))

@@ -212,6 +212,12 @@ class PaperVenue:
 
     # ---- Broker port ---------------------------------------------------
 
+    def use_market(self, quotes: QuoteSource, clock: Clock) -> None:
+        """Carry on with another day's prices and clock: a backtest keeps one venue (and its account in
+        memory) for all its days instead of loading and rewriting the account file every day."""
+        self._quotes = quotes
+        self._clock = clock
+
     def connect(self) -> None:
         with self._session():
             pass
