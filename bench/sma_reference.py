@@ -264,16 +264,6 @@ def trading_days(first: date, count: int) -> list[date]:
     return days
 
 
-class DayQuotes:
-    """The paper venue's quote source across days: the current day's replay market."""
-
-    def __init__(self) -> None:
-        self.current: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.current, name)
-
-
 def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wake: bool = True) -> dict[str, Any]:
     from tradekit.clock import SimClock
     from tradekit.data.loader import MarketDay, Series
@@ -298,11 +288,10 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
     started = time.perf_counter()
     cpu_started = time.process_time()
     steps = 0
-    quotes = DayQuotes()
     clock = SimClock(datetime.combine(days[0], datetime.min.time(), NY))
     venue = PaperVenue(home / "paper" / "bench.json",
                        PaperSettings(account="bench", capital=Decimal(10_000_000), currency="USD", costs=CostModel()),
-                       quotes, clock, persist="close")  # one account across the run, written at the end
+                       None, clock, persist="close")  # one account across the run, written at the end (as a backtest does)
     try:
         for number, day in enumerate(days):
             lo, hi = number * BARS_PER_DAY, min(count, (number + 1) * BARS_PER_DAY)
@@ -316,7 +305,7 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
             market_day = MarketDay(market="NYSE", day=day, timezone="America/New_York", bar_seconds=60, path=None,
                                    manifest={}, series={instrument.id: series}, issues=(), scanner=None)
             replay = ReplayMarket(market_day)
-            quotes.current = replay
+            venue.use_market(replay, clock)  # the next day's prices, the same account (services/backtest.py does the same)
             clock.sleep_until(open_)
             if number == 0:
                 venue.connect()
