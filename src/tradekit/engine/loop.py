@@ -149,11 +149,11 @@ class Engine(BrokerSync):
         self._durable |= durable
 
     def _commit(self, *, force_durable: bool = False) -> None:
-        if not self._pending and not self.book.dirty:
-            return
-        events, self._pending = self._pending, []
         durable = self._durable or force_durable or self.settings.live
         durable &= not self.settings.defer_durable or self.settings.live
+        if not self._pending and (not durable or not self.book.dirty):
+            return  # nothing to journal; changed projections alone wait for the next batch or durable commit
+        events, self._pending = self._pending, []
         self._durable = False
         self.store.commit(events, self.book, durable=durable)
         crashpoint("after_commit")
