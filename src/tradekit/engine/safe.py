@@ -35,7 +35,10 @@ def call_strategy(name: str, hook: str, function: Callable[..., Decision], *args
         text = _CHECK(decision.state)
     except (TypeError, ValueError) as error:
         raise StrategyError(f"strategy {name!r} {hook} returned state that is not plain JSON data: {error}") from None
-    object.__setattr__(decision, "_state_json", text)  # the journal's encoding of this very state (see state_json)
+    try:
+        object.__setattr__(decision, "_state_json", text)  # the journal's encoding of this very state (see state_json)
+    except AttributeError:
+        pass  # a Decision subclass with __slots__: the journal encodes the state itself
     return decision
 
 
@@ -46,7 +49,7 @@ def state_json(decision: Decision) -> str | None:
     text belongs to the decision object, so it always matches the state that
     decision carried.
     """
-    return decision.__dict__.get("_state_json")
+    return getattr(decision, "__dict__", {}).get("_state_json")
 
 
 _CHECK = json.JSONEncoder(sort_keys=True, allow_nan=False).encode  # canonical_json's output, refusing NaN and infinities
