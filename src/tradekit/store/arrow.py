@@ -22,6 +22,7 @@ def table(columns: dict[str, Sequence[Any]]) -> Any:
 
 
 def _plain(values: Sequence[Any]) -> Sequence[Any]:
-    if not any(type(v) is Decimal for v in values):
+    first = next((v for v in values if v is not None), None)  # a column holds one type (and None)
+    if type(first) is not Decimal:
         return values
     return [None if v is None else f"{v:f}" if type(v) is Decimal else v for v in values]

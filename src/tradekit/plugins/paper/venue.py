@@ -478,8 +478,8 @@ class PaperVenue:
 
     def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
                   start: datetime | None = None, immediate: bool = False) -> bool:
-        side = Side(record["side"])
-        kind = OrderType(record["order_type"])
+        side = _SIDES[record["side"]]
+        kind = _KINDS[record["order_type"]]
         iid = record["instrument_id"]
         price: float | None = None
         when = now
@@ -520,7 +520,7 @@ class PaperVenue:
 
     def _execute(self, state: dict[str, Any], record: dict[str, Any], when: datetime, price: float, *, market: bool) -> None:
         instrument = self._instrument(record["instrument_id"])
-        side = Side(record["side"])
+        side = _SIDES[record["side"]]
         quantity = record["quantity"] - record["filled"]
         fill_price = D(repr(price))
         if market and self.settings.slippage_bps:
@@ -567,15 +567,19 @@ class PaperVenue:
         record["updated"] = stamp
 
 
+_SIDES = {str(side): side for side in Side}  # a record's text to its enum member: a dict lookup, not Enum.__call__
+_KINDS = {str(kind): kind for kind in OrderType}
+
+
 def _order_report(record: dict[str, Any]) -> OrderReport:
     return OrderReport(
         broker_order_id=record["broker_order_id"],
         client_order_id=record["tag"],
         instrument_id=record["instrument_id"],
-        side=Side(record["side"]),
+        side=_SIDES[record["side"]],
         quantity=record["quantity"],
         status=OrderStatus(record["status"]),
-        order_type=OrderType(record["order_type"]),
+        order_type=_KINDS[record["order_type"]],
         filled_quantity=record["filled"],
         average_price=D(record["average_price"]) if record["average_price"] else None,
         limit_price=D(record["limit_price"]) if record["limit_price"] else None,
@@ -590,7 +594,7 @@ def _fill(account: str, record: dict[str, Any]) -> Fill:
         fill_id=record["fill_id"],
         account=account,
         instrument_id=record["instrument_id"],
-        side=Side(record["side"]),
+        side=_SIDES[record["side"]],
         quantity=record["quantity"],
         price=D(record["price"]),
         ts=datetime.fromisoformat(record["ts"]),
