@@ -37,7 +37,6 @@ from tradekit.model import (
     InstrumentId,
     Order,
     OrderReport,
-    OrderStatus,
     OrderType,
     PositionReport,
     Quote,
@@ -45,9 +44,9 @@ from tradekit.model import (
 )
 from tradekit.model.money import is_on_tick, snap_to_tick
 from tradekit.plugins.paper.costs import CostModel
+from tradekit.plugins.paper.records import KINDS, OPEN, SIDES, fill_from_record, order_report
 
 D = Decimal
-OPEN = {"ACCEPTED", "PARTIALLY_FILLED"}
 
 
 class QuoteSource(Protocol):
@@ -304,14 +303,14 @@ class PaperVenue:
 
     def order_reports(self) -> list[OrderReport]:
         with self._session(write=False) as state:
-            return [_order_report(r) for r in state["orders"].values()]
+            return [order_report(r) for r in state["orders"].values()]
 
     def _parse_fills(self, state: dict[str, Any]) -> list[Fill]:
         records = state["fills"]
         if self._parsed_from != id(records) or len(self._parsed_fills) > len(records):
             self._parsed_fills, self._parsed_from = [], id(records)  # reloaded from disk: parse afresh
         parsed = self._parsed_fills
-        parsed.extend(_fill(self.account, f) for f in records[len(parsed):])
+        parsed.extend(fill_from_record(self.account, f) for f in records[len(parsed):])
         return parsed
 
     def fill_reports(self, since: datetime | None = None) -> list[Fill]:
@@ -478,8 +477,8 @@ class PaperVenue:
 
     def _try_fill(self, state: dict[str, Any], record: dict[str, Any], now: datetime, *,
                   start: datetime | None = None, immediate: bool = False) -> bool:
-        side = _SIDES[record["side"]]
-        kind = _KINDS[record["order_type"]]
+        side = SIDES[record["side"]]
+        kind = KINDS[record["order_type"]]
         iid = record["instrument_id"]
         price: float | None = None
         when = now
@@ -520,7 +519,7 @@ class PaperVenue:
 
     def _execute(self, state: dict[str, Any], record: dict[str, Any], when: datetime, price: float, *, market: bool) -> None:
         instrument = self._instrument(record["instrument_id"])
-        side = _SIDES[record["side"]]
+        side = SIDES[record["side"]]
         quantity = record["quantity"] - record["filled"]
         fill_price = D(repr(price))
         if market and self.settings.slippage_bps:
@@ -565,40 +564,3 @@ class PaperVenue:
         record["average_price"] = str(fill_price)
         record["status"] = "FILLED"
         record["updated"] = stamp
-
-
-_SIDES = {str(side): side for side in Side}  # a record's text to its enum member: a dict lookup, not Enum.__call__
-_KINDS = {str(kind): kind for kind in OrderType}
-
-
-def _order_report(record: dict[str, Any]) -> OrderReport:
-    return OrderReport(
-        broker_order_id=record["broker_order_id"],
-        client_order_id=record["tag"],
-        instrument_id=record["instrument_id"],
-        side=_SIDES[record["side"]],
-        quantity=record["quantity"],
-        status=OrderStatus(record["status"]),
-        order_type=_KINDS[record["order_type"]],
-        filled_quantity=record["filled"],
-        average_price=D(record["average_price"]) if record["average_price"] else None,
-        limit_price=D(record["limit_price"]) if record["limit_price"] else None,
-        stop_price=D(record["stop_price"]) if record["stop_price"] else None,
-        ts=datetime.fromisoformat(record["updated"]),
-        status_reason=record.get("reason", ""),
-    )
-
-
-def _fill(account: str, record: dict[str, Any]) -> Fill:
-    return Fill(
-        fill_id=record["fill_id"],
-        account=account,
-        instrument_id=record["instrument_id"],
-        side=_SIDES[record["side"]],
-        quantity=record["quantity"],
-        price=D(record["price"]),
-        ts=datetime.fromisoformat(record["ts"]),
-        client_order_id=record["tag"],
-        broker_order_id=record["broker_order_id"],
-        costs=D(record["costs"]),
-    )
