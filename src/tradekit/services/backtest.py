@@ -79,11 +79,11 @@ def backtest(
         store.checkpoint_at_close()
         held: Held | None = None
         try:
-            held = Held(store, store.load_book())
+            held = Held(store, store.load_book(), listing)
             book = held.book
             for index, day in enumerate(days):
                 outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
-                              opened=held, listing=listing)
+                              opened=held)
                 summary.days.append(day)
                 progress(index + 1, len(days), day)
                 if outcome.result is not None and summary.starting_cash is None:

@@ -78,37 +78,37 @@ def _session_for(market: str, day: date, replay: Any) -> SessionInfo:
 
 @dataclass
 class Held:
-    """What a backtest keeps open across its days: the store session, the book, and the paper venue.
+    """What a backtest keeps open across its days: the store session, the book, the market's days
+    as listed once, and the paper venue.
 
-    One venue for the whole run: a venue opened per day loaded and rewrote the whole account
-    file each day and re-read every fill from the start (a strategy with 20,000 trades made a
-    backtest quadratic in its days). The backtest closes the venue at the end.
+    Each was once redone every day, which made a backtest quadratic in its days: listing a
+    year's data (6 s of stat calls over 250 days), and a venue that loaded and rewrote the whole
+    account file and re-read every fill from the start. The backtest closes the venue at the end.
     """
 
     store: Any
     book: Any
+    listing: list[Any]
     venue: Any = None
 
 
 def run(ws: Workspace, options: RunOptions, log: Callable[[str], None], *, clock: Clock | None = None,
-        opened: Held | None = None, listing: list[Any] | None = None) -> RunOutcome:
+        opened: Held | None = None) -> RunOutcome:
     """Replay a day on ``--broker paper``; on any other broker trade today's session on its market data
     (paper execution by default, real orders with ``live``). ``clock`` is injectable for tests.
-    ``opened``: the store, book and venue a backtest keeps open across days (no open, load, backup per day);
-    ``listing``: the market's days as the backtest listed them once (listing a year's data each day
-    made a 250-day backtest quadratic: 6 s of stat calls)."""
+    ``opened``: what a backtest keeps open across days (no open, load, listing, backup per day)."""
     strategy = ws.strategy(options.strategy)
     if options.broker == "paper":
         if options.live:
             raise ConfigError("--live needs a real broker (--broker zerodha|angelone|ibkr); paper replays recorded data")
-        return _run_replay(ws, options, strategy, log, opened, listing)
+        return _run_replay(ws, options, strategy, log, opened)
     from tradekit.services.live import run_session
 
     return run_session(ws, options, strategy, log, clock=clock)
 
 
 def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable[[str], None],
-                opened: Held | None = None, listing: list[Any] | None = None) -> RunOutcome:
+                opened: Held | None = None) -> RunOutcome:
     market = strategy.market
     settings = paper_settings(ws.config.section("paper"), market)
     account = f"paper:{settings.account}"
@@ -118,7 +118,7 @@ def _run_replay(ws: Workspace, options: RunOptions, strategy: Any, log: Callable
         book = store.load_book() if opened is None else opened.book
         open_positions = book.open_positions(account)
         record = book.strategies.get((account, strategy.name))
-        days = listing if listing is not None else _replay_days(ws, market, options.data)
+        days = opened.listing if opened is not None else _replay_days(ws, market, options.data)
         unfinished = book.current_day.get(account)
         wanted = options.day
         if wanted is None and unfinished is not None and book.days.get((account, unfinished)) and book.days[(account, unfinished)].close_cash is None:
