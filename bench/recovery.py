@@ -8,7 +8,9 @@ Python process (bench/recovery_probe.py) is timed from fork to "ready": tradekit
 imported, store opened (lock, schema check, next sequence), the book loaded from the
 projections, the paper venue connected and the strategy constructed: everything
 `tradekit run` does before its first step, minus loading the day's market data
-(a replay concern, measured in replay_oi.py). Median of 5 runs.
+(a replay concern, measured in replay_oi.py). Median of 5 runs. One more, untimed run per store
+reports a full pass of Python's cyclic garbage collector with that book loaded, before and after the
+``gc.freeze()`` a live session makes at its start (a pause a tick would wait out).
 
     .venv/bin/python bench/recovery.py --sizes 1000 100000 1000000
 """
@@ -89,8 +91,13 @@ def main() -> None:
             began = time.perf_counter()
             report = subprocess.run([PYTHON, probe, str(home)], check=True, capture_output=True, text=True).stdout.strip()
             timings.append(time.perf_counter() - began)
+        collector = subprocess.run([PYTHON, probe, str(home), "--gc"], check=True, capture_output=True, text=True).stdout
+        gc_line = dict(item.split("=") for item in collector.strip().splitlines()[-1].removeprefix("gc: ").split())
         results[f"events_{size}"] = {"events": int((home / "events.txt").read_text()), "ready_s": round(statistics.median(timings), 3),
-                                     "max_s": round(max(timings), 3), "probe": report}
+                                     "max_s": round(max(timings), 3), "probe": report,
+                                     "gc_full_pass_ms": float(gc_line["full_pass_ms"]),
+                                     "gc_full_pass_after_freeze_ms": float(gc_line["frozen_full_pass_ms"]),
+                                     "gc_tracked_objects": int(gc_line["tracked"])}
         note(f"{size}: {results[f'events_{size}']}")
     emit("recovery", results)
 

@@ -1,5 +1,9 @@
 """Process start -> trading-ready for the store in argv[1] (see recovery.py). Prints what it loaded and
-the in-process split (imports / store open / book load / venue + strategy)."""
+the in-process split (imports / store open / book load / venue + strategy).
+
+With ``--gc`` (an untimed run) it then reports what one full pass of the cyclic garbage collector costs with
+that book loaded, before and after ``gc.freeze()`` (what a live engine does when its session starts): a full
+pass stops the engine's thread, so it is latency a tick can meet."""
 
 from __future__ import annotations
 
@@ -47,3 +51,18 @@ ready = time.perf_counter()
 store.close()
 print(f"orders={len(book.orders)} fills={len(book.fill_ids)} imports={imported - began:.3f}s open={opened - imported:.3f}s "
       f"load_book={loaded - opened:.3f}s venue+strategy={ready - loaded:.3f}s")
+if "--gc" in sys.argv[2:]:
+    import gc
+
+    def full_pass_ms() -> float:
+        passes = []
+        for _ in range(3):
+            started = time.perf_counter()
+            gc.collect()
+            passes.append((time.perf_counter() - started) * 1000)
+        return min(passes)
+
+    tracked = len(gc.get_objects())
+    before = full_pass_ms()
+    gc.freeze()
+    print(f"gc: tracked={tracked} full_pass_ms={before:.2f} frozen_full_pass_ms={full_pass_ms():.2f}")

@@ -11,6 +11,7 @@ checkpoint; replays make identical decisions.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -135,6 +136,7 @@ class Engine(BrokerSync):
         self._stepped_to = session.open  # event time of the last step: streamed ticks never decide before it
         self._context_key: tuple[datetime, int] | None = None
         self._context_cache: Any = None
+        self._acted = 0  # orders sent, cancelled or modified at the broker (any outcome): see _settle
 
     # ---- logging and journalling ---------------------------------------
     def log(self, line: str, at: datetime | None = None) -> None:
@@ -186,12 +188,20 @@ class Engine(BrokerSync):
         self._stepped_to = now
         timeline = self._timeline(watermark or self.session.open)
         self._start_streaming()
+        frozen = self.settings.live and gc.get_freeze_count() == 0  # (not when the host process froze its own)
+        if frozen:
+            # A live session's reaction time: what is alive now (the imported libraries, the loaded book) is left
+            # out of the cyclic collector's full passes; one such pass stops the engine's thread for 20-30 ms here
+            # (bench/recovery.py, docs/performance.md), a tick's stop included. Reference counting still frees it.
+            gc.freeze()
         try:
             for moment, candle_due, monitor_due in timeline:
                 self.control.wait_until(self, moment)  # serves control requests and streamed ticks (and paces a watched replay)
                 self._step(moment, candle_due, monitor_due)
             self.control.wait_until(self, self.session.close)  # the day ends at the close, whatever the timers
         finally:
+            if frozen:
+                gc.unfreeze()
             if self._stream is not None:
                 self._stream.close()
         self._close_day()
@@ -457,6 +467,7 @@ class Engine(BrokerSync):
 
     # ---- acting at the broker -----------------------------------------------
     def _send(self, order: Order, now: datetime) -> None:
+        self._acted += 1
         try:
             crashpoint("before_send")
             broker_id = self.broker.submit_order(order)
@@ -481,6 +492,7 @@ class Engine(BrokerSync):
     def _cancel(self, order: Order, reason: str, now: datetime) -> None:
         if order.broker_order_id is None:
             return
+        self._acted += 1
         try:
             self.broker.cancel_order(order.broker_order_id)
         except OrderRejected as error:
@@ -496,6 +508,7 @@ class Engine(BrokerSync):
         instrument = self._instrument(order.instrument_id)
         if stop_price is not None and instrument is not None:
             stop_price = instrument.snap(stop_price)
+        self._acted += 1
         try:
             self.broker.modify_order(order.broker_order_id, quantity=quantity, stop_price=stop_price)
         except OrderRejected as error:
@@ -559,9 +572,15 @@ class Engine(BrokerSync):
         return instrument.describe() if instrument is not None else instrument_id
 
     def _settle(self, now: datetime) -> None:
-        """Fills that orders sent in this step produced (a paper market order fills at once)."""
+        """Fills that orders sent in this step produced (a paper market order fills at once).
+
+        Another round only when the last one both brought fills and acted at the broker (an
+        entry's protective stop, an ``on_fill`` order): only those actions can have produced
+        fills this step has not seen. Anything else arriving is read at the next step, as
+        before, without a broker poll after every fill.
+        """
         for _ in range(MAX_ROUNDS):
-            before = len(self.book.fill_ids)
+            before, acted = len(self.book.fill_ids), self._acted
             self._sync_broker(now)
-            if len(self.book.fill_ids) == before:
+            if len(self.book.fill_ids) == before or self._acted == acted:
                 return
