@@ -95,7 +95,7 @@ class TickAt(SimClock):
 
 
 def _day(tmp_path: Path, stream: str, tick_minute: int = 40, *, live: bool = False,
-         strategy: Any = None) -> tuple[list[str], Engine, StreamingReplay]:
+         strategy: Any = None, venue_type: type[PaperVenue] = PaperVenue) -> tuple[list[str], Engine, StreamingReplay]:
     root, home = tmp_path / "data", tmp_path / "home"
     write_day(root, "NSE", DAY, {IID.split(":")[1]: [1000.0] * session_bars("NSE", 60)})
     example_config(home, root)
@@ -105,7 +105,7 @@ def _day(tmp_path: Path, stream: str, tick_minute: int = 40, *, live: bool = Fal
     market = StreamingReplay(load_day(list_days(root)[0].path))
     clock = TickAt(session.open, session.open + timedelta(minutes=tick_minute, seconds=20), market, 985.0)
     settings = paper_settings(ws.config.section("paper"), "NSE")
-    venue = PaperVenue(venue_path(home, settings.account), settings, market, clock)
+    venue = venue_type(venue_path(home, settings.account), settings, market, clock)
     venue.connect()
     store = ws.open_store(batch_size=50, lazy_projections=True)
     lines: list[str] = []
@@ -167,3 +167,37 @@ def test_a_live_session_trades_with_what_it_loaded_out_of_the_collectors_full_pa
     assert engine.result.trades_closed == 1  # the same trading as without
     assert watcher.frozen and (min(watcher.frozen) > 0 if live else max(watcher.frozen) == 0)
     assert gc.get_freeze_count() == 0  # handed back when the session ends
+
+
+class CountingVenue(PaperVenue):
+    """The paper venue, counting how often the engine reads its fills at each moment."""
+
+    reads: dict[datetime, int] = {}
+
+    def fills_after(self, cursor: int | None) -> tuple[list[Any], int]:
+        now = self._clock.now()
+        CountingVenue.reads[now] = CountingVenue.reads.get(now, 0) + 1
+        return super().fills_after(cursor)
+
+
+class StopAsker(StopWatcher):
+    """The same entry, asking for a protective stop at 950."""
+
+    def on_candles(self, context: Any, candles: Any, state: Any) -> Decision:
+        if state.get("entered") or IID not in candles:
+            return Decision(state=state)
+        return Decision(state={**state, "entered": True},
+                        intents=(Enter(IID, Side.BUY, 10, "ENTRY", signal_price=candles[IID].close, stop_price=Decimal(950)),))
+
+
+@pytest.mark.parametrize(("strategy", "reads_at_entry"), [(StopWatcher, 2), (StopAsker, 3)])
+def test_after_a_fill_the_broker_is_read_again_only_when_tradekit_acted(tmp_path: Path, strategy: type, reads_at_entry: int) -> None:
+    CountingVenue.reads = {}
+    _, engine, _ = _day(tmp_path, "off", strategy=strategy(), venue_type=CountingVenue)
+    entry = min(o.created_at for o in engine.book.orders.values() if o.reason == "ENTRY")
+    # the step's own read, the read that finds the entry's fill, and (only when that fill made tradekit place
+    # the protective stop) one more for what the stop may have filled
+    assert CountingVenue.reads[entry] == reads_at_entry
+    stops = [o for o in engine.book.orders.values() if o.reason == "STOP"]
+    assert len(stops) == (1 if strategy is StopAsker else 0)
+    assert all(o.stop_price == Decimal(950) and o.is_open for o in stops)
