@@ -7,6 +7,7 @@ the broker edge; inside tradekit an option's right is ``CALL`` or ``PUT``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -117,3 +118,34 @@ class Instrument:
             right=OptionRight(str(right)) if right else None,
             sector=str(data["sector"]) if data.get("sector") else None,
         )
+
+
+@dataclass(frozen=True)
+class ExpirySeries:
+    """The options of one underlying at one expiry, strike -> instrument, per right."""
+
+    underlying: str
+    expiry: date
+    calls: dict[Decimal, Instrument]
+    puts: dict[Decimal, Instrument]
+
+
+def nearest_expiry(instruments: Iterable[Instrument], underlying: str, day: date,
+                   strike_step: Decimal | None = None) -> ExpirySeries | None:
+    """The options of ``underlying`` at the first expiry on or after ``day`` (None when there are none);
+    with ``strike_step``, only strikes on that grid. A broker's chain and a strategy's chain are the same
+    selection, so it lives here once."""
+    options = [
+        i for i in instruments
+        if i.kind is InstrumentKind.OPTION and i.underlying == underlying and i.expiry is not None and i.expiry >= day
+        and i.strike is not None and (strike_step is None or i.strike % strike_step == 0)
+    ]  # fmt: skip
+    if not options:
+        return None
+    expiry = min(i.expiry for i in options if i.expiry is not None)
+    calls: dict[Decimal, Instrument] = {}
+    puts: dict[Decimal, Instrument] = {}
+    for instrument in options:
+        if instrument.expiry == expiry and instrument.strike is not None:
+            (calls if instrument.right is OptionRight.CALL else puts)[instrument.strike] = instrument
+    return ExpirySeries(underlying, expiry, calls, puts)

@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from tradekit.errors import BrokerError
-from tradekit.model import Instrument, InstrumentKind, OptionRight
+from tradekit.model import Instrument, OptionRight
+from tradekit.model.instruments import nearest_expiry
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,7 @@ class OptionChain:
 
 def nearest_chain(instruments: Iterable[Instrument], underlying: str, today: date) -> OptionChain:
     """Options on ``underlying`` expiring on the first expiry on or after ``today``."""
-    options = [
-        i for i in instruments
-        if i.kind is InstrumentKind.OPTION and i.underlying == underlying and i.expiry is not None and i.expiry >= today
-    ]
-    if not options:
+    series = nearest_expiry(instruments, underlying, today)
+    if series is None:
         raise BrokerError(f"no {underlying} options expiring on or after {today} in today's instrument dump")
-    expiry = min(i.expiry for i in options if i.expiry is not None)
-    calls: dict[Decimal, Instrument] = {}
-    puts: dict[Decimal, Instrument] = {}
-    for instrument in options:
-        if instrument.expiry != expiry or instrument.strike is None:
-            continue
-        (calls if instrument.right is OptionRight.CALL else puts)[instrument.strike] = instrument
-    return OptionChain(underlying, expiry, calls, puts)
+    return OptionChain(underlying, series.expiry, series.calls, series.puts)

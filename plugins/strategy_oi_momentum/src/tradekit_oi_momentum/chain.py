@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from tradekit.model import Instrument, InstrumentId, InstrumentKind, OptionRight
+from tradekit.model.instruments import nearest_expiry
 
 
 @dataclass(frozen=True)
@@ -48,26 +49,12 @@ def build_chain(
 
     Returns None when the instrument list has no live option of the underlying.
     """
-    options = [
-        instrument
-        for instrument in instruments.values()
-        if instrument.kind is InstrumentKind.OPTION
-        and instrument.underlying == underlying
-        and instrument.expiry is not None
-        and instrument.expiry >= day
-        and instrument.strike is not None
-        and instrument.strike % strike_step == 0
-    ]
-    if not options:
+    series = nearest_expiry(instruments.values(), underlying, day, strike_step)
+    if series is None:
         return None
-    expiry = min(instrument.expiry for instrument in options if instrument.expiry is not None)
-    calls: dict[Decimal, InstrumentId] = {}
-    puts: dict[Decimal, InstrumentId] = {}
-    for instrument in options:
-        if instrument.expiry != expiry or instrument.strike is None:
-            continue
-        target = calls if instrument.right is OptionRight.CALL else puts
-        target[instrument.strike] = instrument.id
+    expiry = series.expiry
+    calls = {strike: instrument.id for strike, instrument in series.calls.items()}
+    puts = {strike: instrument.id for strike, instrument in series.puts.items()}
     members = frozenset(calls.values()) | frozenset(puts.values())
     return Chain(underlying=underlying, expiry=expiry, calls=calls, puts=puts, members=members)
 
