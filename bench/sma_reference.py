@@ -266,6 +266,7 @@ def trading_days(first: date, count: int) -> list[date]:
 
 def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wake: bool = True) -> dict[str, Any]:
     from tradekit.clock import SimClock
+    from tradekit.collector import LongLived
     from tradekit.data.loader import MarketDay, Series
     from tradekit.engine.loop import Engine, EngineSettings
     from tradekit.model import Instrument, InstrumentKind
@@ -292,6 +293,7 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
     venue = PaperVenue(home / "paper" / "bench.json",
                        PaperSettings(account="bench", capital=Decimal(10_000_000), currency="USD", costs=CostModel()),
                        None, clock, persist="close")  # one account across the run, written at the end (as a backtest does)
+    long_lived = LongLived()  # as services/backtest.py: what survives a day leaves the collector's full passes
     try:
         for number, day in enumerate(days):
             lo, hi = number * BARS_PER_DAY, min(count, (number + 1) * BARS_PER_DAY)
@@ -313,6 +315,7 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
                             session=session, settings=EngineSettings(account="paper:bench", store_id=store.store_id,
                                                                      opening_cash=Decimal(10_000_000), defer_durable=True))
             engine.run()
+            long_lived.keep()
             steps += hi - lo
             done = hi
             if number % 50 == 0:
@@ -324,6 +327,7 @@ def run_tradekit(bars: dict[str, np.ndarray], count: int, first_day: date, *, wa
         open_now = 1 if book.open_positions("paper:bench") else 0
         events = store.event_count()
     finally:
+        long_lived.close()
         venue.close()
         store.close()
     return {"bars": done, "seconds": seconds, "bars_per_s": done / seconds, "cpu_s": cpu, "bars_per_cpu_s": done / cpu, "trades": trades + open_now,

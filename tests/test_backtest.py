@@ -48,3 +48,18 @@ def test_a_backtest_trades_exactly_as_its_days_run_one_by_one(isolated_home: Pat
     assert Decimal(accounts[0]["cash"]) == Decimal(accounts[1]["cash"]) == summary.final_cash
     assert [(f["instrument_id"], f["side"], f["quantity"], f["price"]) for f in accounts[0]["fills"]] == \
         [(f["instrument_id"], f["side"], f["quantity"], f["price"]) for f in accounts[1]["fills"]]
+
+
+def test_what_survives_a_backtest_day_is_out_of_the_collectors_passes_until_the_end(isolated_home: Path, market_root: Path) -> None:
+    """tradekit/collector.py: after each day the book, the journal batch and the venue account are frozen (a full
+    pass walked them all again and again); the backtest hands them back when it ends, and trades the same."""
+    import gc
+
+    example_config(isolated_home, market_root)
+    assert gc.get_freeze_count() == 0
+    frozen_after_day: list[int] = []
+    summary = backtest(workspace(), "example", None, None, name="kept",
+                       progress=lambda done, total, day: frozen_after_day.append(gc.get_freeze_count()))
+    assert len(frozen_after_day) == 3 and min(frozen_after_day) > 0
+    assert gc.get_freeze_count() == 0
+    assert summary.trades > 0

@@ -11,7 +11,6 @@ checkpoint; replays make identical decisions.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tradekit.clock import Clock, LiveClock
+from tradekit.collector import LongLived
 from tradekit.engine.broker_sync import BrokerSync
 from tradekit.engine.orders import OrderFactory, pending_orders, working_stop
 from tradekit.engine.safe import call_strategy, guard, state_json
@@ -188,20 +188,19 @@ class Engine(BrokerSync):
         self._stepped_to = now
         timeline = self._timeline(watermark or self.session.open)
         self._start_streaming()
-        frozen = self.settings.live and gc.get_freeze_count() == 0  # (not when the host process froze its own)
-        if frozen:
-            # A live session's reaction time: what is alive now (the imported libraries, the loaded book) is left
-            # out of the cyclic collector's full passes; one such pass stops the engine's thread for 20-30 ms here
-            # (bench/recovery.py, docs/performance.md), a tick's stop included. Reference counting still frees it.
-            gc.freeze()
+        # a live session's reaction time: the imported libraries and the loaded book stay out of the cyclic
+        # collector's full passes (20-30 ms each on this thread, a tick's stop included); see tradekit/collector.py
+        long_lived = LongLived() if self.settings.live else None
+        if long_lived is not None:
+            long_lived.keep()
         try:
             for moment, candle_due, monitor_due in timeline:
                 self.control.wait_until(self, moment)  # serves control requests and streamed ticks (and paces a watched replay)
                 self._step(moment, candle_due, monitor_due)
             self.control.wait_until(self, self.session.close)  # the day ends at the close, whatever the timers
         finally:
-            if frozen:
-                gc.unfreeze()
+            if long_lived is not None:
+                long_lived.close()
             if self._stream is not None:
                 self._stream.close()
         self._close_day()

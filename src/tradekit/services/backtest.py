@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tradekit.collector import LongLived
 from tradekit.engine.loop import discard
 from tradekit.errors import ConfigError, DataError
 from tradekit.services.run import Held, RunOptions, _replay_days, run
@@ -78,18 +79,21 @@ def backtest(
         store = inner.open_store(batch_size=100_000, lazy_projections=True)
         store.checkpoint_at_close()
         held: Held | None = None
+        long_lived = LongLived()  # what survives a day (book, journal batch, venue account) leaves the collector's passes
         try:
             held = Held(store, store.load_book(), listing)
             book = held.book
             for index, day in enumerate(days):
                 outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
                               opened=held)
+                long_lived.keep()
                 summary.days.append(day)
                 progress(index + 1, len(days), day)
                 if outcome.result is not None and summary.starting_cash is None:
                     summary.starting_cash = outcome.result.closing_cash
             store.flush(book)
         finally:
+            long_lived.close()
             try:
                 if held is not None and held.venue is not None:
                     held.venue.close()  # the account file, written once
