@@ -13,7 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradekit.errors import ConfigError
+from tradekit.settings import (
+    Converter,
+    choice,
+    flag,
+    names,
+    nonempty,
+    positive,
+    read_section,
+    seconds_list,
+    text,
+    whole,
+)
 
 SECTION = "brokers.ibkr"
 LIBRARIES = ("auto", "ib_async", "ib_insync")
@@ -67,108 +78,20 @@ class IBKRConfig:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> IBKRConfig:
         """Validate the merged section; unknown keys are errors (a typo must not be ignored)."""
-        unknown = sorted(set(settings) - set(DEFAULTS))
-        if unknown:
-            raise ConfigError(f"{SECTION}.{unknown[0]}: unknown key (known: {', '.join(DEFAULTS)})")
-        merged = {**DEFAULTS, **settings}
-        host = _text(merged, "host")
-        if not host:
-            raise ConfigError(f"{SECTION}.host: must not be empty")
-        port = _integer(merged, "port")
-        if not 1 <= port <= 65535:
-            raise ConfigError(f"{SECTION}.port: must be 1-65535, got {port}")
-        client_id = _integer(merged, "client_id")
-        if client_id < 0:
-            raise ConfigError(f"{SECTION}.client_id: must be >= 0, got {client_id}")
-        connect_timeout = _positive(merged, "connect_timeout")
-        request_timeout = _positive(merged, "request_timeout")
-        retries = _integer(merged, "retries")
-        if retries < 1:
-            raise ConfigError(f"{SECTION}.retries: must be >= 1, got {retries}")
-        backoff = _numbers(merged, "backoff_seconds")
-        library = _text(merged, "client_library").lower()
-        if library not in LIBRARIES:
-            raise ConfigError(f"{SECTION}.client_library: must be one of {', '.join(LIBRARIES)}, got {library!r}")
-        what = _text(merged, "bar_what_to_show").upper()
-        if what not in ("TRADES", "MIDPOINT", "BID", "ASK"):
-            raise ConfigError(f"{SECTION}.bar_what_to_show: must be TRADES, MIDPOINT, BID or ASK, got {what!r}")
-        symbols = tuple(s.upper() for s in _strings(merged, "symbols"))
-        return cls(
-            host=host, port=port, client_id=client_id, account=_text(merged, "account"),
-            readonly=_boolean(merged, "readonly"), connect_timeout=connect_timeout, request_timeout=request_timeout,
-            retries=retries, backoff_seconds=backoff, client_library=library, symbols=symbols, bar_what_to_show=what,
-        )
+        return cls(**read_section(SECTION, settings, CONVERTERS, defaults=DEFAULTS))
 
 
-def _text(values: Mapping[str, Any], key: str) -> str:
-    value = values[key]
-    if value is None:
-        return ""
-    if not isinstance(value, str | int):
-        raise ConfigError(f"{SECTION}.{key}: expected text, got {value!r}")
-    return str(value).strip()
-
-
-def _integer(values: Mapping[str, Any], key: str) -> int:
-    value = values[key]
-    if isinstance(value, bool):
-        raise ConfigError(f"{SECTION}.{key}: expected a whole number, got {value!r}")
-    try:
-        return int(str(value).strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{SECTION}.{key}: expected a whole number, got {value!r}") from None
-
-
-def _positive(values: Mapping[str, Any], key: str) -> float:
-    value = values[key]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{SECTION}.{key}: expected seconds, got {value!r}") from None
-    if isinstance(value, bool) or not number > 0 or number != number:
-        raise ConfigError(f"{SECTION}.{key}: must be a positive number of seconds, got {value!r}")
-    return number
-
-
-def _boolean(values: Mapping[str, Any], key: str) -> bool:
-    value = values[key]
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{SECTION}.{key}: expected true or false, got {value!r}")
-
-
-def _items(values: Mapping[str, Any], key: str) -> list[Any]:
-    value = values[key]
-    if isinstance(value, str):
-        text = value.strip().strip("[]")
-        return [part.strip().strip("\"'") for part in text.split(",") if part.strip()]
-    if isinstance(value, list | tuple):
-        return list(value)
-    raise ConfigError(f"{SECTION}.{key}: expected a list, got {value!r}")
-
-
-def _numbers(values: Mapping[str, Any], key: str) -> tuple[float, ...]:
-    out = []
-    for item in _items(values, key):
-        try:
-            number = float(item)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{SECTION}.{key}: expected numbers, got {item!r}") from None
-        if number < 0 or number != number:
-            raise ConfigError(f"{SECTION}.{key}: waits must be >= 0, got {item!r}")
-        out.append(number)
-    return tuple(out)
-
-
-def _strings(values: Mapping[str, Any], key: str) -> list[str]:
-    out = []
-    for item in _items(values, key):
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{SECTION}.{key}: expected symbols, got {item!r}")
-        out.append(item.strip())
-    return out
+CONVERTERS: dict[str, Converter] = {
+    "host": nonempty,
+    "port": whole(1, 65535),
+    "client_id": whole(0),
+    "account": text,
+    "readonly": flag,
+    "connect_timeout": positive,
+    "request_timeout": positive,
+    "retries": whole(1),
+    "backoff_seconds": seconds_list,
+    "client_library": choice(*LIBRARIES, case="lower"),
+    "symbols": names(upper=True, allow_empty=True),
+    "bar_what_to_show": choice("TRADES", "MIDPOINT", "BID", "ASK", case="upper"),
+}

@@ -11,11 +11,25 @@ of the environment variables that hold them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tradekit.errors import ConfigError
+from tradekit.settings import (
+    Converter,
+    choice,
+    env_name,
+    flag,
+    names,
+    non_negative,
+    nonempty,
+    optional_url,
+    positive,
+    read_section,
+    seconds_list,
+    url,
+    whole,
+)
 
 SECTION = "brokers.zerodha"
 ENV_PREFIX = "TRADEKIT__BROKERS__ZERODHA__"
@@ -62,154 +76,47 @@ class ZerodhaConfig:
         return self.root.rstrip("/") == DEFAULT_ROOT
 
 
-def _as_str(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _as_url(value: Any) -> str:
-    text = _as_str(value).rstrip("/")
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme not in {"http", "https", "ws", "wss"} or not rest:
-        raise ValueError(f"must be a URL like http://127.0.0.1:8000, got {value!r}")
-    return text
-
-
-def _as_optional_url(value: Any) -> str:
-    if value in ("", None):
-        return ""
-    return _as_url(value)
-
-
-def _as_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"must be a number, got {value!r}") from None
-
-
-def _positive_float(value: Any) -> float:
-    number = _as_float(value)
-    if not number > 0:
-        raise ValueError(f"must be positive, got {value!r}")
-    return number
-
-
-def _non_negative_float(value: Any) -> float:
-    number = _as_float(value)
-    if number < 0:
-        raise ValueError(f"must be zero or positive, got {value!r}")
-    return number
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"must be a whole number, got {value!r}")
-    try:
-        return int(str(value).strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"must be a whole number, got {value!r}") from None
-
-
-def _positive_int(value: Any) -> int:
-    number = _as_int(value)
-    if number < 1:
-        raise ValueError(f"must be at least 1, got {value!r}")
-    return number
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"must be true or false, got {value!r}")
-
-
-def _as_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        items = [part.strip() for part in value.split(",")]
-    elif isinstance(value, (list, tuple)):
-        items = [str(part).strip() for part in value]
-    else:
-        raise ValueError(f"must be a list of strings, got {value!r}")
-    return tuple(item for item in items if item)
-
-
-def _backoff(value: Any) -> tuple[float, ...]:
-    items = _as_list(value) if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) or not items:
-        raise ValueError(f"must be a non-empty list of seconds, got {value!r}")
-    result = tuple(_non_negative_float(item) for item in items)
-    return result
-
-
-def _quote_batch(value: Any) -> int:
-    number = _positive_int(value)
-    if number > KITE_QUOTE_LIMIT:
-        raise ValueError(f"Kite answers at most {KITE_QUOTE_LIMIT} instruments per quote call, got {number}")
-    return number
-
-
-def _choice(*allowed: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        text = _as_str(value)
-        if text not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
-        return text
-
-    return check
-
-
 def _market_protection(value: Any) -> int:
-    number = _as_int(value)
+    number = whole()(value)
     if number != -1 and not 0 <= number <= 100:
         raise ValueError(f"must be -1 (automatic), 0 (off) or a percentage up to 100, got {value!r}")
     return number
 
 
 def _index_symbol(value: Any) -> str:
-    text = _as_str(value)
-    if ":" not in text:
+    symbol = nonempty(value)
+    if ":" not in symbol:
         raise ValueError(f"must be EXCHANGE:SYMBOL like 'NSE:NIFTY 50', got {value!r}")
-    return text
+    return symbol
 
 
-_VALIDATORS: dict[str, Callable[[Any], Any]] = {
-    "api_key_env": _as_str,
-    "api_secret_env": _as_str,
-    "access_token_env": _as_str,
-    "root": _as_url,
-    "ticker_root": _as_url,
-    "login_url": _as_optional_url,
-    "timeout_seconds": _positive_float,
-    "retry_tries": _positive_int,
-    "retry_backoff_seconds": _backoff,
-    "quote_rate_per_second": _positive_float,
-    "order_rate_per_second": _positive_float,
-    "historical_rate_per_second": _positive_float,
-    "other_rate_per_second": _positive_float,
-    "quote_batch_size": _quote_batch,
-    "product": _choice("MIS", "NRML", "CNC"),
-    "variety": _choice("regular", "amo", "iceberg", "auction", "co"),
+_VALIDATORS: dict[str, Converter] = {
+    "api_key_env": env_name,
+    "api_secret_env": env_name,
+    "access_token_env": env_name,
+    "root": url,
+    "ticker_root": url,
+    "login_url": optional_url,
+    "timeout_seconds": positive,
+    "retry_tries": whole(1),
+    "retry_backoff_seconds": seconds_list,
+    "quote_rate_per_second": positive,
+    "order_rate_per_second": positive,
+    "historical_rate_per_second": positive,
+    "other_rate_per_second": positive,
+    "quote_batch_size": whole(1, KITE_QUOTE_LIMIT),  # Kite answers at most 500 instruments per quote call
+    "product": choice("MIS", "NRML", "CNC"),
+    "variety": choice("regular", "amo", "iceberg", "auction", "co"),
     "market_protection": _market_protection,
-    "stop_limit_buffer_percent": _non_negative_float,
-    "segments": _as_list,
-    "underlyings": _as_list,
-    "underlying": _as_str,
+    "stop_limit_buffer_percent": non_negative,
+    "segments": names(allow_empty=True),
+    "underlyings": names(allow_empty=True),
+    "underlying": nonempty,
     "index_symbol": _index_symbol,
-    "stale_quote_seconds": _non_negative_float,
-    "stream": _as_bool,
-    "stream_reconnect_max_tries": _positive_int,
-    "stream_reconnect_delay_seconds": _positive_float,
+    "stale_quote_seconds": non_negative,
+    "stream": flag,
+    "stream_reconnect_max_tries": whole(1),
+    "stream_reconnect_delay_seconds": positive,
 }
 assert set(_VALIDATORS) == {f.name for f in fields(ZerodhaConfig)}, "every key needs a validator"
 
@@ -222,17 +129,7 @@ def load_config(settings: Mapping[str, Any], *, source: str = "") -> ZerodhaConf
     Raises ``ConfigError`` naming ``brokers.zerodha.<key>`` (and ``source``,
     e.g. the file, when given) for an unknown key or a bad value.
     """
-    where = f" (in {source})" if source else ""
-    values: dict[str, Any] = {}
-    for raw_key, value in settings.items():
-        key = str(raw_key).lower()
-        validator = _VALIDATORS.get(key)
-        if validator is None:
-            raise ConfigError(f"{SECTION}.{raw_key}: unknown key{where}; known keys: {', '.join(KEYS)}")
-        try:
-            values[key] = validator(value)
-        except ValueError as error:
-            raise ConfigError(f"{SECTION}.{key}: {error}{where}") from None
+    values = read_section(SECTION, settings, _VALIDATORS, source=source)
     return ZerodhaConfig(**values)
 
 
