@@ -91,3 +91,40 @@ def test_urls_time_zones_and_bounds() -> None:
         whole(0)(-1)
     with pytest.raises(ValueError, match="must be at most 50, got 51"):
         whole(high=50)(51)
+
+
+def test_strategy_amounts_are_exact_and_times_are_of_the_day() -> None:
+    from datetime import time
+    from decimal import Decimal
+
+    from tradekit.settings import amount, clock_time, number
+
+    percent = amount(above=0, below=100)
+    assert percent(12.5) == Decimal("12.5") and percent("8") == Decimal(8) and percent(0.1) == Decimal("0.1")
+    for bad, problem in ((100, "must be below 100"), (0, "must be more than 0"), ("ten", "must be a number"),
+                         (float("nan"), "must be a finite number"), ([5], "must be a number"), (True, "must be a number")):
+        with pytest.raises(ValueError, match=problem):
+            percent(bad)
+    assert number(above=0, below=1)(0.25) == 0.25
+    with pytest.raises(ValueError, match="must be below 1"):
+        number(above=0, below=1)(1)
+    assert clock_time("09:45") == time(9, 45) and clock_time(" 15:55:30 ") == time(15, 55, 30) and clock_time(time(9, 15)) == time(9, 15)
+    for bad in ("9:30", "25:00", "0930", "09", 1555):
+        with pytest.raises(ValueError, match=r'must be a time of day "HH:MM"'):
+            clock_time(bad)
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"quantity": "ten"}, "strategies.example.quantity: must be a number, got 'ten'"),
+    ({"square_off": "3pm"}, "strategies.example.square_off: must be a time of day \"HH:MM\" (exchange time), got '3pm'"),
+    ({"candle_seconds": 0}, "strategies.example.candle_seconds: must be at least 1, got 0"),
+    ({"stop_percent": 1}, "strategies.example.stop_percent: unknown key; known keys: market, instrument, "),
+])
+def test_the_example_strategy_reads_its_section_the_same_way(settings: dict[str, object], message: str) -> None:
+    from tradekit.plugins.example_strategy import ExampleStrategy
+
+    with pytest.raises(ConfigError) as caught:
+        ExampleStrategy(settings)
+    assert str(caught.value).startswith(message)
+    strategy = ExampleStrategy({"quantity": "50", "square_off": "15:00", "entry_move_pct": 0.5})
+    assert (strategy.quantity, strategy.square_off.hour, strategy.entry_move) == (50, 15, 0.005)

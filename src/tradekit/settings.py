@@ -16,7 +16,10 @@ Each broker plugin once carried its own copy of these (three spellings of
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
+from datetime import time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,6 +27,7 @@ from tradekit.errors import ConfigError
 
 Converter = Callable[[Any], Any]
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -131,8 +135,8 @@ def _number(value: Any) -> float:
     return result
 
 
-def number(*, above: float | None = None, minimum: float | None = None) -> Converter:
-    """A finite number, more than ``above`` / at least ``minimum`` when given."""
+def number(*, above: float | None = None, minimum: float | None = None, below: float | None = None) -> Converter:
+    """A finite number, more than ``above`` / at least ``minimum`` / below ``below`` when given."""
 
     def convert(value: Any) -> float:
         result = _number(value)
@@ -140,6 +144,8 @@ def number(*, above: float | None = None, minimum: float | None = None) -> Conve
             raise ValueError(f"must be more than {above:g}, got {value!r}")
         if minimum is not None and result < minimum:
             raise ValueError(f"must be at least {minimum:g}, got {value!r}")
+        if below is not None and not result < below:
+            raise ValueError(f"must be below {below:g}, got {value!r}")
         return result
 
     return convert
@@ -215,3 +221,41 @@ def seconds_list(value: Any) -> tuple[float, ...]:
         return tuple(non_negative(item) for item in items)
     except ValueError:
         raise ValueError(f"must be a list of seconds, none negative, got {value!r}") from None
+
+
+# ---- strategy values: exact amounts, times of day ------------------------------------
+
+
+def amount(*, above: int | Decimal | None = None, minimum: int | Decimal | None = None,
+           below: int | Decimal | None = None) -> Converter:
+    """An exact decimal (cash, a percentage, a strike step); a float is read by its shortest form (12.5, not
+    12.4999...)."""
+
+    def convert(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise ValueError(f"must be a number, got {value!r}")
+        try:
+            result = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"must be a number, got {value!r}") from None
+        if not result.is_finite():
+            raise ValueError(f"must be a finite number, got {value!r}")
+        if above is not None and not result > above:
+            raise ValueError(f"must be more than {above}, got {value!r}")
+        if minimum is not None and result < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value!r}")
+        if below is not None and not result < below:
+            raise ValueError(f"must be below {below}, got {value!r}")
+        return result
+
+    return convert
+
+
+def clock_time(value: Any) -> time:
+    """A time of day in the exchange's time: "HH:MM" or "HH:MM:SS", or a TOML time."""
+    if isinstance(value, time):
+        return value
+    match = _HHMM.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'must be a time of day "HH:MM" (exchange time), got {value!r}')
+    return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))

@@ -54,7 +54,7 @@ def test_config_every_key_given_is_used():
         ({"oi_stop_pct": float("nan")}, "oi_stop_pct"),
         ({"vwap_stop_pct": [5]}, "vwap_stop_pct"),
         ({"candle_minutes": 0}, "candle_minutes"),
-        ({"monitor_seconds": "60"}, "monitor_seconds"),
+        ({"monitor_seconds": "sixty"}, "monitor_seconds"),
         ({"strike_step": 0}, "strike_step"),
         ({"underlying": ""}, "underlying"),
         ({"index_instrument": "NIFTY 50"}, "index_instrument"),

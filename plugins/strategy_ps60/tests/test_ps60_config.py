@@ -41,7 +41,7 @@ def test_config_all_keys_parse_into_typed_values() -> None:
     [
         ({"share": 100}, "share"),
         ({"shares": 0}, "shares"),
-        ({"shares": "100"}, "shares"),
+        ({"shares": "a hundred"}, "shares"),
         ({"shares": True}, "shares"),
         ({"warmup_bars": 2.5}, "warmup_bars"),
         ({"max_attempts": 0}, "max_attempts"),

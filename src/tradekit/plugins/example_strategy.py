@@ -11,16 +11,15 @@ examples and the plugin author guide.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradekit.errors import ConfigError
 from tradekit.model import Candle, Fill, InstrumentId, Order, Quote, Side
 from tradekit.model.intents import Block, Enter, Exit
 from tradekit.plugins.hookspecs import hookimpl
 from tradekit.ports.strategy import Decision, State, StrategyContext, Subscription
+from tradekit.settings import Converter, clock_time, non_negative, nonempty, positive, read_section, text, whole
 
 DEFAULTS: dict[str, Any] = {
     "market": "NSE",
@@ -34,32 +33,28 @@ DEFAULTS: dict[str, Any] = {
     "max_entries": 3,
     "square_off": "15:15",
 }
+CONVERTERS: dict[str, Converter] = {
+    "market": nonempty, "instrument": text, "quantity": whole(0), "candle_seconds": whole(1), "monitor_seconds": whole(1),
+    "entry_move_pct": non_negative, "stop_pct": positive, "hold_candles": whole(1), "max_entries": whole(0),
+    "square_off": clock_time,
+}
 
 
 class ExampleStrategy:
     name = "example"
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        unknown = set(settings) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError(f"strategies.example.{sorted(unknown)[0]}: unknown key (known: {', '.join(DEFAULTS)})")
-        merged = {**DEFAULTS, **settings}
-        self.market = str(merged["market"])
-        self.instrument = str(merged["instrument"])
-        self.quantity = int(merged["quantity"])
-        self.candle_seconds = int(merged["candle_seconds"])
-        self.monitor_seconds = int(merged["monitor_seconds"])
-        self.entry_move = float(merged["entry_move_pct"]) / 100
-        self.stop = float(merged["stop_pct"]) / 100
-        self.hold = int(merged["hold_candles"])
-        self.max_entries = int(merged["max_entries"])
-        try:
-            hour, minute = (int(part) for part in str(merged["square_off"]).split(":"))
-            self.square_off = time(hour, minute)
-        except ValueError:
-            raise ConfigError(f"strategies.example.square_off: expected HH:MM, got {merged['square_off']!r}") from None
-        if self.candle_seconds <= 0:
-            raise ConfigError("strategies.example.candle_seconds: must be positive")
+        values = read_section("strategies.example", settings, CONVERTERS, defaults=DEFAULTS)  # one line naming a bad key
+        self.market = values["market"]
+        self.instrument = values["instrument"]
+        self.quantity = values["quantity"]
+        self.candle_seconds = values["candle_seconds"]
+        self.monitor_seconds = values["monitor_seconds"]
+        self.entry_move = values["entry_move_pct"] / 100
+        self.stop = values["stop_pct"] / 100
+        self.hold = values["hold_candles"]
+        self.max_entries = values["max_entries"]
+        self.square_off = values["square_off"]
 
     def _target(self, context: StrategyContext) -> InstrumentId:
         if self.instrument:

@@ -7,14 +7,13 @@ touching code; a bad or unknown key fails with a ``ConfigError`` naming
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from tradekit.errors import ConfigError
+from tradekit.settings import Converter, amount, choice, clock_time, number, read_section, whole
 
 SECTION = "strategies.ps60"
 
@@ -39,74 +38,29 @@ class Ps60Config:
     exchange: str = "SMART"  # exchange part of instrument ids when the context has no instrument
 
 
-def _whole(key: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{SECTION}.{key}: must be a whole number >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{SECTION}.{key}: must be >= {minimum}, got {value}")
-    return value
-
-
-def _money(key: str, value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(f"{SECTION}.{key}: must be a positive amount, got {value!r}")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ConfigError(f"{SECTION}.{key}: must be a positive amount, got {value!r}") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ConfigError(f"{SECTION}.{key}: must be a positive amount, got {value!r}")
-    return amount
-
-
-def _fraction(key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{SECTION}.{key}: must be a number between 0 and 1, got {value!r}")
-    if not 0 < value < 1:
-        raise ConfigError(f"{SECTION}.{key}: must be strictly between 0 and 1, got {value}")
-    return float(value)
-
-
-def _clock(key: str, value: object) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ConfigError(f"{SECTION}.{key}: must be a time of day like \"15:55\", got {value!r}")
-
-
-def _choice(key: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{SECTION}.{key}: must be one of {', '.join(choices)}, got {value!r}")
-    return str(value)
-
-
-def _text(key: str, value: object) -> str:
+def _exchange(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or ":" in value:
-        raise ConfigError(f"{SECTION}.{key}: must be an exchange code like \"SMART\", got {value!r}")
+        raise ValueError(f'must be an exchange code like "SMART", got {value!r}')
     return value.strip().upper()
 
 
-_PARSERS: dict[str, Callable[[str, object], Any]] = {
-    "sizing": lambda k, v: _choice(k, v, ("fixed", "risk")),
-    "shares": lambda k, v: _whole(k, v, 1),
-    "risk_per_trade": _money,
-    "max_shares": lambda k, v: _whole(k, v, 1),
-    "warmup_bars": lambda k, v: _whole(k, v, 1),
-    "max_attempts": lambda k, v: _whole(k, v, 1),
-    "partial_fraction": _fraction,
-    "square_off": _clock,
-    "entry_cutoff": _clock,
-    "bar_seconds": lambda k, v: _whole(k, v, 1),
-    "target_trigger": lambda k, v: _choice(k, v, ("close", "extreme")),
-    "monitor_seconds": lambda k, v: _whole(k, v, 1),
-    "entry_timeout_bars": lambda k, v: _whole(k, v, 1),
-    "stop_resync_bars": lambda k, v: _whole(k, v, 1),
-    "early_close_margin_minutes": lambda k, v: _whole(k, v, 0),
-    "exchange": _text,
+_PARSERS: dict[str, Converter] = {
+    "sizing": choice("fixed", "risk"),
+    "shares": whole(1),
+    "risk_per_trade": amount(above=0),
+    "max_shares": whole(1),
+    "warmup_bars": whole(1),
+    "max_attempts": whole(1),
+    "partial_fraction": number(above=0, below=1),
+    "square_off": clock_time,
+    "entry_cutoff": clock_time,
+    "bar_seconds": whole(1),
+    "target_trigger": choice("close", "extreme"),
+    "monitor_seconds": whole(1),
+    "entry_timeout_bars": whole(1),
+    "stop_resync_bars": whole(1),
+    "early_close_margin_minutes": whole(0),
+    "exchange": _exchange,
 }
 
 KEYS = tuple(_PARSERS)
@@ -114,12 +68,8 @@ KEYS = tuple(_PARSERS)
 
 def parse_config(settings: Mapping[str, object] | None) -> Ps60Config:
     """Validate the raw section; raise ``ConfigError`` naming the first bad key."""
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(_PARSERS))
-    if unknown:
-        raise ConfigError(f"{SECTION}.{unknown[0]}: unknown key (known: {', '.join(KEYS)})")
-    values = {key: _PARSERS[key](key, value) for key, value in settings.items() if value is not None}
-    config = Ps60Config(**values)
+    given = {key: value for key, value in (settings or {}).items() if value is not None}  # None: the default
+    config = Ps60Config(**read_section(SECTION, given, _PARSERS))
     if config.sizing == "risk" and config.risk_per_trade is None:
         raise ConfigError(f"{SECTION}.risk_per_trade: required when sizing = \"risk\" (cash risked per entry)")
     if config.entry_cutoff is not None and config.entry_cutoff > config.square_off:
