@@ -53,6 +53,9 @@ for item in rows:
         for key, value in r.items():
             if key.startswith("events_"):
                 row("(e) recovery", f"{value['events']:,} events: start to ready (median / max)", f"{value['ready_s']} / {value['max_s']} s ({value['probe']})", cmd)
+                if "gc_full_pass_ms" in value:
+                    row("(c) collector", f"{value['events']:,}-event book loaded: one full gc pass, before / after gc.freeze()",
+                        f"{value['gc_full_pass_ms']} / {value['gc_full_pass_after_freeze_ms']} ms ({value['gc_tracked_objects']:,} tracked objects)", cmd)
     load = item["machine"].get("load_average_1m")
     speed = item["machine"].get("speed_index", "not recorded")
     print(f"| | machine load (1 min) / speed index (M loop iterations/s) during {name} | {load} / {speed} | |")
