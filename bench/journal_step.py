@@ -29,7 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, note, percentile  # noqa: E402
 
-from tradekit.model.book import Book
 from tradekit.model.events import DayOpened, FillRecorded, OrderAccepted, OrderSubmitted, StrategyCheckpoint
 from tradekit.model.fills import Fill
 from tradekit.model.orders import Order, Side

@@ -14,7 +14,7 @@ from tradekit.data.loader import MarketDay, Series
 from tradekit.model import Instrument, InstrumentKind, Order, OrderType, Side
 from tradekit.plugins.paper.costs import CostModel
 from tradekit.plugins.paper.venue import PaperSettings, PaperVenue
-from tradekit.plugins.replay import ReplayMarket, from_ns, to_ns
+from tradekit.plugins.replay import ReplayMarket, to_ns
 
 OPEN = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ CASES = [
     {"store": "x", "filters": {"from": None, "strategies": [], "risk_free": 0.065},
      "days": [{"day": date(2025, 12, 1), "net_pnl": -40.5, "trades": 3}, {"day": date(2025, 12, 2), "net_pnl": 0.0, "trades": 0}],
      "nested": [[{"a": 1}], [], [1, 2]], "money": Decimal("12.50"), "ts": datetime(2025, 12, 1, 4, tzinfo=timezone.utc)},
-    {}, [], "text", 3.25, None, [1, "a", None], {1: "int key", True: "bool key", None: [{"deep": {"er": [1, {"x": 2}]}}]},
+    {}, [], "text", 3.25, None, [1, "a", None], {1: "int key", False: "bool key", None: [{"deep": {"er": [1, {"x": 2}]}}]},
 ]  # fmt: skip
 
 
