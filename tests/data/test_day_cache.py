@@ -139,3 +139,16 @@ def test_day_listing_sees_a_changed_manifest_and_bars_file(tmp_path: Path) -> No
     (directory / "bars.csv").write_text(NIFTY_BARS + "2025-12-09T09:18:00+05:30,NIFTY 50,1,1,1,1,0,0\n")
     (again,) = list_days(tmp_path / "data")
     assert (again.regime, again.rows) == ("edited by hand", 10)
+
+
+def test_read_ahead_asks_for_a_cached_day_only_and_changes_nothing(tmp_path: Path) -> None:
+    from tradekit.data.loader import read_ahead
+
+    directory = write_day(tmp_path / "data", NIFTY_MANIFEST, NIFTY_INSTRUMENTS, NIFTY_BARS)
+    root = tmp_path / "cache"
+    assert read_ahead(directory, cache_root=root) is False  # not cached yet: nothing to read ahead
+    first = load_day(directory, cache=True, cache_root=root)
+    assert read_ahead(directory, cache_root=root) is True
+    assert read_ahead(tmp_path / "data" / "no-such-day", cache_root=root) is False
+    assert len(entries(root)) == 1
+    assert_same_day(first, load_day(directory, cache=True, cache_root=root))

@@ -173,6 +173,20 @@ def load_day(path: Path, *, cache: bool | None = None, cache_root: Path | None =
     )
 
 
+def read_ahead(path: Path, *, cache_root: Path | None = None) -> bool:
+    """Start reading the market day at ``path`` from the day cache in the background (the kernel's
+    read-ahead), so loading it later does not wait for the disk. False when it is not cached."""
+    directory = Path(path)
+    try:
+        source = bars_file(directory)
+    except DataError:
+        return False
+    if not day_cache.enabled():
+        return False
+    return day_cache.read_ahead(cache_root or day_cache.default_root(),
+                                (source, directory / fmt.INSTRUMENTS, directory / fmt.MANIFEST))
+
+
 # ---------------------------------------------------------------- reading
 
 

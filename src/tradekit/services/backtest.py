@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tradekit.collector import LongLived
+from tradekit.data.loader import read_ahead
 from tradekit.engine.loop import discard
 from tradekit.errors import ConfigError, DataError
 from tradekit.services.run import Held, RunOptions, _replay_days, run
@@ -83,7 +84,10 @@ def backtest(
         try:
             held = Held(store, store.load_book(), listing)
             book = held.book
+            paths = {d.day: d.path for d in listing}
             for index, day in enumerate(days):
+                if index + 1 < len(days):
+                    read_ahead(paths[days[index + 1]])  # the kernel reads the next day's arrays while this one trades
                 outcome = run(inner, RunOptions(broker="paper", strategy=strategy, day=day, data=data), log,
                               opened=held)
                 long_lived.keep()
