@@ -139,16 +139,19 @@ def number(*, above: float | None = None, minimum: float | None = None, below: f
     """A finite number, more than ``above`` / at least ``minimum`` / below ``below`` when given."""
 
     def convert(value: Any) -> float:
-        result = _number(value)
-        if above is not None and not result > above:
-            raise ValueError(f"must be more than {above:g}, got {value!r}")
-        if minimum is not None and result < minimum:
-            raise ValueError(f"must be at least {minimum:g}, got {value!r}")
-        if below is not None and not result < below:
-            raise ValueError(f"must be below {below:g}, got {value!r}")
-        return result
+        return _bounded(_number(value), value, above, minimum, below)
 
     return convert
+
+
+def _bounded(result: Any, value: Any, above: Any, minimum: Any, below: Any) -> Any:
+    if above is not None and not result > above:
+        raise ValueError(f"must be more than {above}, got {value!r}")
+    if minimum is not None and result < minimum:
+        raise ValueError(f"must be at least {minimum}, got {value!r}")
+    if below is not None and not result < below:
+        raise ValueError(f"must be below {below}, got {value!r}")
+    return result
 
 
 positive = number(above=0)
@@ -240,13 +243,7 @@ def amount(*, above: int | Decimal | None = None, minimum: int | Decimal | None 
             raise ValueError(f"must be a number, got {value!r}") from None
         if not result.is_finite():
             raise ValueError(f"must be a finite number, got {value!r}")
-        if above is not None and not result > above:
-            raise ValueError(f"must be more than {above}, got {value!r}")
-        if minimum is not None and result < minimum:
-            raise ValueError(f"must be at least {minimum}, got {value!r}")
-        if below is not None and not result < below:
-            raise ValueError(f"must be below {below}, got {value!r}")
-        return result
+        return _bounded(result, value, above, minimum, below)
 
     return convert
 

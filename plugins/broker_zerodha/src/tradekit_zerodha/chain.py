@@ -7,21 +7,16 @@ instruments, with their lot and tick sizes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from tradekit.errors import BrokerError
 from tradekit.model import Instrument, OptionRight
-from tradekit.model.instruments import nearest_expiry
+from tradekit.model.instruments import ExpirySeries, nearest_expiry
 
 
-@dataclass(frozen=True)
-class OptionChain:
-    underlying: str
-    expiry: date
-    calls: dict[Decimal, Instrument]
-    puts: dict[Decimal, Instrument]
+class OptionChain(ExpirySeries):
+    """The nearest expiry's options (``tradekit.model.instruments.ExpirySeries``) with what the broker asks of them."""
 
     @property
     def strikes(self) -> list[Decimal]:
