@@ -107,3 +107,24 @@ def _broker_positions(rehearsal: Rehearsal) -> list[Any]:
         return broker.position_reports()
     finally:
         broker.close()
+
+
+def test_sync_places_the_configured_protective_stop_at_angel_one(rehearsal: Rehearsal) -> None:
+    """``[sync] external_stop_pct``: a position made in the app gets a real stop-loss order at the broker, journalled
+    first and tagged like any tradekit order (before, the plugin refused it: sync did not open it as a live run)."""
+    with (rehearsal.home / "tradekit.toml").open("a") as handle:
+        handle.write("[sync]\nexternal_stop_pct = 20\n")
+    held = symbol(25900, "CE")
+    rehearsal.fake.app_carry_forward(held, 75, 40.0)
+    result = rehearsal.cli("sync", "--broker", "angelone", "--json")
+    assert result.exit_code == 0, result.output
+    details = _json(result)["details"]
+    assert details["warnings"] == [] and len(details["stops"]) == 1 and f"SELL 75 NFO:{held} stop 32" in details["stops"][0]
+    assert rehearsal.endpoint_count("placeOrder") == 1
+    working = [o for o in rehearsal.fake.book.orders.values() if o.status.lower() not in ("complete", "cancelled", "rejected")]
+    assert [(o.variety, o.ordertype, o.transactiontype, o.quantity, o.triggerprice) for o in working] == [
+        ("STOPLOSS", "STOPLOSS_MARKET", "SELL", 75, 32.0)]
+    assert rehearsal.query("SELECT strategy, reason, status FROM orders WHERE reason = 'EXTERNAL_STOP'") == [
+        ("external", "EXTERNAL_STOP", "ACCEPTED")]
+    again = rehearsal.cli("reconcile", "--broker", "angelone")
+    assert again.exit_code == 0 and "in sync" in again.output  # the stop is tradekit's own, not an unknown order

@@ -67,8 +67,13 @@ class SyncSettings:
         return cls(SegmentFilter.from_config(section), Decimal(str(section.get("price_tolerance", "0.01"))), stop)
 
 
-def open_broker(ws: Workspace, name: str, log: Callable[[str], None] = lambda line: None) -> tuple[Broker, Any]:
-    """The named broker, connected, and its clock (the paper venue's market time; the wall clock otherwise)."""
+def open_broker(ws: Workspace, name: str, log: Callable[[str], None] = lambda line: None, *,
+                trading: bool = False) -> tuple[Broker, Any]:
+    """The named broker, connected, and its clock (the paper venue's market time; the wall clock otherwise).
+
+    ``trading``: this command will place real orders (``sync`` with ``[sync] external_stop_pct > 0``),
+    so the broker is opened as a live run opens it; plugins that refuse orders outside ``--live``
+    (Angel One, IBKR) would otherwise refuse the configured protective stops."""
     if name == "paper":
         from tradekit.services.paper import open_venue
 
@@ -77,7 +82,7 @@ def open_broker(ws: Workspace, name: str, log: Callable[[str], None] = lambda li
     registration = ws.plugins.broker(name)
     clock = session_clock()
     context = BrokerContext(name=name, settings=ws.config.section("brokers", name), home=ws.home, clock=clock,
-                            env=dict(os.environ), live=False, log=log)
+                            env=dict(os.environ), live=trading, log=log)
     broker = registration.factory(context)
     broker.connect()
     return broker, clock
@@ -118,7 +123,7 @@ def run_reconcile(ws: Workspace, broker_name: str, *, apply: bool, source: str =
                   log: Callable[[str], None] = lambda line: None) -> SyncOutcome:
     """Compare the store's book with the broker; with ``apply`` journal the corrections (one transaction)."""
     settings = SyncSettings.from_workspace(ws)
-    broker, clock = open_broker(ws, broker_name, log)
+    broker, clock = open_broker(ws, broker_name, log, trading=apply and settings.external_stop_pct > 0)
     try:
         if not apply and not ws.store_path.exists():
             store, book = None, Book()  # nothing recorded yet: everything at the broker is external
