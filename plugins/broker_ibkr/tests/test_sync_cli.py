@@ -100,3 +100,31 @@ def test_sync_and_reconcile_follow_positions_opened_and_closed_in_tws(tws: tuple
     clean = tradekit("reconcile", "--broker", "ibkr")
     assert clean.exit_code == 0 and "in sync" in clean.output
     assert gateway.orders() and all(o.order_ref == "" for o in gateway.orders())  # sync sent no order of its own
+
+
+def test_sync_places_the_configured_protective_stop_in_tws(tws: tuple[FakeGateway, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[sync] external_stop_pct``: a position opened by hand gets a real STP order at TWS, tagged in orderRef
+    (before, the plugin refused it: sync did not open the connection as a live run)."""
+    gateway, home = tws
+    monkeypatch.setenv("TRADEKIT__SYNC__EXTERNAL_STOP_PCT", "10")
+    gateway.manual_trade("AAPL", 50, 228.0)
+    result = tradekit("sync", "--broker", "ibkr", "--json")
+    assert result.exit_code == 0, result.output
+    details = json.loads(result.output[result.output.index("{"):])["details"]
+    assert details["warnings"] == [] and len(details["stops"]) == 1 and "SELL 50 SMART:AAPL stop 205.2" in details["stops"][0]
+    stops = [o for o in gateway.orders() if o.order_ref]
+    assert [(o.action, o.quantity, o.order_type, o.stop_price, o.working) for o in stops] == [("SELL", 50, "STP", 205.2, True)]
+    assert tradekit("reconcile", "--broker", "ibkr").exit_code == 0  # the stop is tradekit's own, not an unknown order
+
+
+def test_a_readonly_connection_still_places_no_stop(tws: tuple[FakeGateway, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, home = tws
+    monkeypatch.setenv("TRADEKIT__SYNC__EXTERNAL_STOP_PCT", "10")
+    monkeypatch.setenv("TRADEKIT__BROKERS__IBKR__READONLY", "true")
+    gateway.manual_trade("AAPL", 50, 228.0)
+    details = json.loads((result := tradekit("sync", "--broker", "ibkr", "--json")).output[result.output.index("{"):])["details"]
+    assert details["stops"] == [] and "refused" in details["warnings"][0] and "read-only" in details["warnings"][0]
+    assert not [o for o in gateway.orders() if o.order_ref]
+    with DuckDBStore(home / "tradekit.duckdb", readonly=True) as store:  # a definite no, journalled: never re-sent
+        assert store.query("SELECT reason, status FROM orders") == [("EXTERNAL_STOP", "REJECTED")]
+    assert positions(home) == {"SMART:AAPL": (50, Decimal("228"), True, "external")}  # the position itself is synced

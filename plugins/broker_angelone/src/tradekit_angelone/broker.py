@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from tradekit.errors import AuthError, BrokerError, ConfigError, TemporaryBrokerError
+from tradekit.errors import AuthError, BrokerError, ConfigError, OrderRejected, TemporaryBrokerError
 from tradekit.model import AccountReport, Candle, Fill, Instrument, InstrumentId, Order, OrderReport, PositionReport, Quote
 from tradekit.model.orders import OPEN_STATUSES
 from tradekit.ports import BrokerContext
@@ -313,8 +313,8 @@ class AngelOneBroker:
 
     def _require_live(self, action: str) -> None:
         """Real orders only in a run started with ``--live``: a paper run may read, never trade."""
-        if not self.context.live:
-            raise BrokerError(f"angelone: refusing to {action} at Angel One outside a --live run")
+        if not self.context.live:  # refused before anything is sent: a definite no, not an unknown outcome
+            raise OrderRejected(f"angelone: refusing to {action} at Angel One outside a --live run")
 
     def submit_order(self, order: Order) -> str:
         self._require_live(f"send order {order.client_order_id}")

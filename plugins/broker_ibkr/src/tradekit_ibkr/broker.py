@@ -140,10 +140,12 @@ class IBKRBroker:
     # ------------------------------------------------------------------ orders
 
     def _guard_orders(self) -> None:
+        """Refused here, before anything is sent: an ``OrderRejected`` (a definite no), never an unknown outcome
+        that the engine would look up and send again at its next step."""
         if self.config.readonly:
-            raise BrokerError("ibkr: brokers.ibkr.readonly is true; tradekit sends no orders on a read-only connection")
+            raise OrderRejected("ibkr: brokers.ibkr.readonly is true; tradekit sends no orders on a read-only connection")
         if not self.context.live:
-            raise BrokerError("ibkr: orders reach Interactive Brokers only in a live run (tradekit run --live)")
+            raise OrderRejected("ibkr: orders reach Interactive Brokers only in a live run (tradekit run --live)")
 
     def submit_order(self, order: Order) -> str:
         """Place the order with its client order id in ``orderRef``; return the permId once TWS acknowledges it."""
