@@ -31,6 +31,10 @@ class StoreError(TradekitError):
     exit_code = 4
 
 
+class StoreNeedsMigration(StoreError):
+    """A read-only open of a store written by an older tradekit: a writer must apply its migrations first."""
+
+
 class StoreLockedError(StoreError):
     """Another process holds the store for writing."""
 

@@ -114,3 +114,46 @@ def test_export_day_and_all_time_have_the_same_columns(configured: Path, tmp_pat
     assert "--format must be one of csv, parquet" in str(result.exception)
     result = runner.invoke(app, ["export", "trades"])
     assert "exactly one of --day" in str(result.exception)
+
+
+def _one_migration_behind(store_path: Path) -> None:
+    """The store as the tradekit before m004 left it (the table and its migration row gone)."""
+    import duckdb
+
+    connection = duckdb.connect(str(store_path))
+    connection.execute("DROP TABLE trades_daily")
+    connection.execute("DELETE FROM schema_migrations WHERE name = 'm004_trades_daily'")
+    connection.close()
+
+
+def test_report_after_an_upgrade_migrates_the_store_first(configured: Path, isolated_home: Path) -> None:
+    """The morning's `report` after an upgrade: the store an older tradekit wrote is migrated (under the writer's
+    lock) and read, with the same figures, instead of an error asking for some writing command first."""
+    before = runner.invoke(app, ["report", "--json"])
+    assert before.exit_code == 0, before.output
+    _one_migration_behind(isolated_home / "tradekit.duckdb")
+    after = runner.invoke(app, ["report", "--json"])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["scopes"] == json.loads(before.stdout)["scopes"]
+    from tradekit.store import DuckDBStore
+
+    with DuckDBStore(isolated_home / "tradekit.duckdb", readonly=True) as store:
+        assert "m004_trades_daily" in store.migrations()
+
+
+def test_report_on_a_store_a_running_writer_holds_says_so_and_changes_nothing(configured: Path, isolated_home: Path) -> None:
+    from tradekit.errors import StoreNeedsMigration
+    from tradekit.store.lock import StoreLock
+
+    path = isolated_home / "tradekit.duckdb"
+    _one_migration_behind(path)
+    writer = StoreLock(path)  # what a running (older) engine holds
+    writer.acquire()
+    try:
+        result = runner.invoke(app, ["report"])
+    finally:
+        writer.release()
+    assert isinstance(result.exception, StoreNeedsMigration)
+    message = str(result.exception)
+    assert "needs migration m004_trades_daily" in message and "being written by another tradekit process" in message
+    assert "\n" not in message

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from tradekit import __version__
-from tradekit.errors import StoreError
+from tradekit.errors import StoreError, StoreNeedsMigration
 from tradekit.faults import crashpoint
 from tradekit.model.book import Book, DayRecord, RiskRecord, StrategyRecord
 from tradekit.model.events import Event, event_from_row
@@ -174,7 +174,7 @@ class DuckDBStore:
             )
         pending = [(name, sql) for name, sql in MIGRATIONS if name not in applied]
         if pending and self.readonly:
-            raise StoreError(f"store {self.path} needs migration {pending[0][0]}; open it once with a writing command")
+            raise StoreNeedsMigration(f"store {self.path} needs migration {pending[0][0]}; open it once with a writing command")
         if pending:
             self._migrate(pending)
 
