@@ -109,14 +109,19 @@ def _broker_positions(rehearsal: Rehearsal) -> list[Any]:
         broker.close()
 
 
-def test_sync_places_the_configured_protective_stop_at_angel_one(rehearsal: Rehearsal) -> None:
-    """``[sync] external_stop_pct``: a position made in the app gets a real stop-loss order at the broker, journalled
-    first and tagged like any tradekit order (before, the plugin refused it: sync did not open it as a live run)."""
+def _app_position_and_stop_setting(rehearsal: Rehearsal) -> str:
     with (rehearsal.home / "tradekit.toml").open("a") as handle:
         handle.write("[sync]\nexternal_stop_pct = 20\n")
     held = symbol(25900, "CE")
     rehearsal.fake.app_carry_forward(held, 75, 40.0)
-    result = rehearsal.cli("sync", "--broker", "angelone", "--json")
+    return held
+
+
+def test_sync_places_the_configured_protective_stop_at_angel_one(rehearsal: Rehearsal) -> None:
+    """``[sync] external_stop_pct``: a position made in the app gets a real stop-loss order at the broker, journalled
+    first and tagged like any tradekit order (before, the plugin refused it: sync did not open it as a live run)."""
+    held = _app_position_and_stop_setting(rehearsal)
+    result = rehearsal.cli("sync", "--broker", "angelone", "--json", "--yes")
     assert result.exit_code == 0, result.output
     details = _json(result)["details"]
     assert details["warnings"] == [] and len(details["stops"]) == 1 and f"SELL 75 NFO:{held} stop 32" in details["stops"][0]
@@ -128,3 +133,14 @@ def test_sync_places_the_configured_protective_stop_at_angel_one(rehearsal: Rehe
         ("external", "EXTERNAL_STOP", "ACCEPTED")]
     again = rehearsal.cli("reconcile", "--broker", "angelone")
     assert again.exit_code == 0 and "in sync" in again.output  # the stop is tradekit's own, not an unknown order
+
+
+def test_without_a_terminal_or_yes_sync_places_no_real_stop(rehearsal: Rehearsal) -> None:
+    """Real orders are never guessed: from cron (no terminal) without --yes the position is synced, the stop is not placed."""
+    held = _app_position_and_stop_setting(rehearsal)
+    result = rehearsal.cli("sync", "--broker", "angelone", "--json")
+    assert result.exit_code == 0, result.output
+    details = _json(result)["details"]
+    assert details["stops"] == [] and details["warnings"] == [f"no protective stop placed on NFO:{held}: not confirmed"]
+    assert rehearsal.endpoint_count("placeOrder") == 0
+    assert _positions(rehearsal) == {f"NFO:{held}": (75, Decimal("40"), "external")}

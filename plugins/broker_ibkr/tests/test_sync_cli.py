@@ -108,7 +108,7 @@ def test_sync_places_the_configured_protective_stop_in_tws(tws: tuple[FakeGatewa
     gateway, home = tws
     monkeypatch.setenv("TRADEKIT__SYNC__EXTERNAL_STOP_PCT", "10")
     gateway.manual_trade("AAPL", 50, 228.0)
-    result = tradekit("sync", "--broker", "ibkr", "--json")
+    result = tradekit("sync", "--broker", "ibkr", "--json", "--yes")
     assert result.exit_code == 0, result.output
     details = json.loads(result.output[result.output.index("{"):])["details"]
     assert details["warnings"] == [] and len(details["stops"]) == 1 and "SELL 50 SMART:AAPL stop 205.2" in details["stops"][0]
@@ -122,7 +122,7 @@ def test_a_readonly_connection_still_places_no_stop(tws: tuple[FakeGateway, Path
     monkeypatch.setenv("TRADEKIT__SYNC__EXTERNAL_STOP_PCT", "10")
     monkeypatch.setenv("TRADEKIT__BROKERS__IBKR__READONLY", "true")
     gateway.manual_trade("AAPL", 50, 228.0)
-    details = json.loads((result := tradekit("sync", "--broker", "ibkr", "--json")).output[result.output.index("{"):])["details"]
+    details = json.loads((result := tradekit("sync", "--broker", "ibkr", "--json", "--yes")).output[result.output.index("{"):])["details"]
     assert details["stops"] == [] and "refused" in details["warnings"][0] and "read-only" in details["warnings"][0]
     assert not [o for o in gateway.orders() if o.order_ref]
     with DuckDBStore(home / "tradekit.duckdb", readonly=True) as store:  # a definite no, journalled: never re-sent

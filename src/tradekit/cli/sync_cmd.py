@@ -38,12 +38,24 @@ def _differences(data: dict[str, Any]) -> None:
 def sync_command(
     broker: Annotated[str, typer.Option(help="Broker plugin (paper: the paper venue at its market time).")] = "paper",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Place [sync] external_stop_pct stops at a real broker without asking.")] = False,
 ) -> None:
     """Pull the broker's net positions into tradekit: add external ones, remove closed ones, update changed ones."""
     from tradekit.services.setup import workspace
     from tradekit.services.sync import run_reconcile
 
-    outcome = run_reconcile(workspace(), broker, apply=True, source="sync", log=output.note)
+    def confirm(instruments: list[str]) -> bool:
+        """Protective stops at a real broker are real orders: asked as `run --live` asks, never guessed."""
+        import sys
+
+        if broker == "paper" or yes:
+            return True
+        if not sys.stdin.isatty():  # cron, a pipe: nobody to answer; the positions are synced, the stops wait
+            output.note(f"protective stops at {broker} are REAL orders: confirm with --yes when not run from a terminal")
+            return False
+        return typer.confirm(f"Place REAL protective stops at {broker} on {', '.join(instruments)}?", default=False)
+
+    outcome = run_reconcile(workspace(), broker, apply=True, source="sync", log=output.note, confirm_stops=confirm)
     data = outcome.to_dict()
     if as_json:
         output.print_json({key: data[key] for key in ("added", "removed", "updated", "unchanged")} | {"details": data})

@@ -120,8 +120,13 @@ def _opening(book: Book, broker: Broker, result: Reconciliation) -> list[Event]:
 
 
 def run_reconcile(ws: Workspace, broker_name: str, *, apply: bool, source: str = "reconcile",
-                  log: Callable[[str], None] = lambda line: None) -> SyncOutcome:
-    """Compare the store's book with the broker; with ``apply`` journal the corrections (one transaction)."""
+                  log: Callable[[str], None] = lambda line: None,
+                  confirm_stops: Callable[[list[str]], bool] = lambda instruments: True) -> SyncOutcome:
+    """Compare the store's book with the broker; with ``apply`` journal the corrections (one transaction).
+
+    ``confirm_stops(instruments)``: asked before protective stops (``[sync] external_stop_pct``) are
+    placed on the external positions just found; False leaves them unprotected, with a warning. The
+    CLI asks the trader for a real broker's (real orders), as ``run --live`` does."""
     settings = SyncSettings.from_workspace(ws)
     broker, clock = open_broker(ws, broker_name, log, trading=apply and settings.external_stop_pct > 0)
     try:
@@ -142,7 +147,11 @@ def run_reconcile(ws: Workspace, broker_name: str, *, apply: bool, source: str =
                 store.commit(events, book, durable=True)
                 outcome.applied = True
                 if settings.external_stop_pct > 0:
-                    _protect_external(ws, store, book, broker, result, settings.external_stop_pct, outcome)
+                    found = [d.instrument_id for d in result.differences if d.change == "added"]
+                    if found and not confirm_stops(found):
+                        outcome.warnings.append(f"no protective stop placed on {', '.join(found)}: not confirmed")
+                    elif found:
+                        _protect_external(ws, store, book, broker, result, settings.external_stop_pct, outcome)
             return outcome
         finally:
             if store is not None:
