@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,22 @@ def _held(quantity: int, average: str | None) -> str:
     if not quantity:
         return "flat"
     return f"{quantity} @ {average.rstrip('0').rstrip('.')}" if average else str(quantity)
+
+
+def _stop_confirmation(broker: str, yes: bool) -> Callable[[list[str]], bool]:
+    """Protective stops at a real broker are real orders: asked as `run --live` asks, never guessed."""
+
+    def confirm(instruments: list[str]) -> bool:
+        import sys
+
+        if broker == "paper" or yes:
+            return True
+        if not sys.stdin.isatty():  # cron, a pipe: nobody to answer; the positions are synced, the stops wait
+            output.note(f"protective stops at {broker} are REAL orders: confirm with --yes when not run from a terminal")
+            return False
+        return typer.confirm(f"Place REAL protective stops at {broker} on {', '.join(instruments)}?", default=False)
+
+    return confirm
 
 
 def _differences(data: dict[str, Any]) -> None:
@@ -44,18 +61,8 @@ def sync_command(
     from tradekit.services.setup import workspace
     from tradekit.services.sync import run_reconcile
 
-    def confirm(instruments: list[str]) -> bool:
-        """Protective stops at a real broker are real orders: asked as `run --live` asks, never guessed."""
-        import sys
-
-        if broker == "paper" or yes:
-            return True
-        if not sys.stdin.isatty():  # cron, a pipe: nobody to answer; the positions are synced, the stops wait
-            output.note(f"protective stops at {broker} are REAL orders: confirm with --yes when not run from a terminal")
-            return False
-        return typer.confirm(f"Place REAL protective stops at {broker} on {', '.join(instruments)}?", default=False)
-
-    outcome = run_reconcile(workspace(), broker, apply=True, source="sync", log=output.note, confirm_stops=confirm)
+    outcome = run_reconcile(workspace(), broker, apply=True, source="sync", log=output.note,
+                            confirm_stops=_stop_confirmation(broker, yes))
     data = outcome.to_dict()
     if as_json:
         output.print_json({key: data[key] for key in ("added", "removed", "updated", "unchanged")} | {"details": data})
@@ -73,12 +80,14 @@ def reconcile_command(
     broker: Annotated[str, typer.Option(help="Broker plugin (paper: the paper venue at its market time).")] = "paper",
     apply: Annotated[bool, typer.Option("--apply", help="Apply the corrections (as sync does).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --apply: place [sync] external_stop_pct stops at a real broker without asking.")] = False,
 ) -> None:
     """Show how tradekit's book differs from the broker. Exit code 0: in sync, 1: differences found."""
     from tradekit.services.setup import workspace
     from tradekit.services.sync import run_reconcile
 
-    outcome = run_reconcile(workspace(), broker, apply=apply, source="reconcile", log=output.note)
+    outcome = run_reconcile(workspace(), broker, apply=apply, source="reconcile", log=output.note,
+                            confirm_stops=_stop_confirmation(broker, yes))
     data = outcome.to_dict()
     if as_json:
         output.print_json(data)
