@@ -321,7 +321,7 @@ class FakeGateway(TwsServer):
         self._send(session, msg.account_summary_end(req_id))
 
     def _req_executions(self, session: Session, f: list[str]) -> None:
-        req_id, client_filter, _acct, time_filter, symbol_filter = int(f[2]), int(f[3] or 0), f[4], f[5], f[6]
+        req_id, client_filter, time_filter, symbol_filter = int(f[2]), int(f[3] or 0), f[5], f[6]  # f[4]: the account filter
         since = parse_end(time_filter, self._now) if time_filter else None
         for execution in self.book.executions:
             if client_filter and execution.client_id != client_filter:
