@@ -117,7 +117,8 @@ class CrashingFeed:
         return self.market.candles(instrument_ids, start, seconds)
 
 
-def run_day(tmp: Path, crash_at: datetime | None = None, clock_start: datetime | None = None) -> tuple[list[str], DuckDBStore]:
+def run_day(tmp: Path, crash_at: datetime | None = None, clock_start: datetime | None = None,
+            settings: dict[str, object] = SETTINGS) -> tuple[list[str], DuckDBStore]:
     market = ReplayMarket(load_day(tmp / "NSE" / DAY.isoformat()))
     session = nse_session("NSE", DAY)
     assert session is not None
@@ -128,7 +129,7 @@ def run_day(tmp: Path, crash_at: datetime | None = None, clock_start: datetime |
     lines: list[str] = []
     engine = Engine(
         store=store, book=store.load_book(), broker=venue, feed=CrashingFeed(market, crash_at),
-        strategy=factory(SETTINGS), clock=clock, session=session,
+        strategy=factory(settings), clock=clock, session=session,
         settings=EngineSettings(account=venue.account, store_id=store.store_id), log=lines.append,
     )
     try:
@@ -176,6 +177,31 @@ def test_engine_paper_day_known_trades_and_log_lines(market_root: Path):
         assert " CE" not in text and " PE " not in text
     finally:
         store.close()
+
+
+def test_a_broker_stop_rests_at_the_venue_while_held_and_goes_with_the_strategys_exit(market_root: Path):
+    """``broker_stop_pct``: each entry's fill places a stop at the broker 40 % below the signal (protection while
+    tradekit is down); the monitor's own exits (25 % initial stop, trailing, OI, end of day) act first and cancel it."""
+    lines, store = run_day(market_root, settings={**SETTINGS, "broker_stop_pct": 40})
+    try:
+        assert trades(store) == EXPECTED
+        stops = store.query("SELECT stop_price, status, quantity, side FROM orders WHERE order_type = 'STOP_MARKET' "
+                            "ORDER BY created_at")
+        assert [(Decimal(str(p)), status, q, side) for p, status, q, side in stops] == [
+            (Decimal("18.00"), "CANCELLED", 75, "SELL"),  # 30.00 x 0.6
+            (Decimal("19.20"), "CANCELLED", 75, "SELL"),  # 32.00 x 0.6
+            (Decimal("19.80"), "CANCELLED", 75, "SELL"),  # 33.00 x 0.6
+        ]
+        assert sum("cancelled (position exit" in line for line in lines) == 3
+    finally:
+        store.close()
+
+
+def test_a_broker_stop_inside_the_strategys_own_stop_is_refused():
+    from tradekit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^strategies\.oi-momentum\.broker_stop_pct: must be wider than initial_stop_pct"):
+        factory({"broker_stop_pct": 20})
 
 
 def test_engine_kill_mid_trade_and_restart_gives_the_same_day(market_root: Path, tmp_path: Path):

@@ -39,6 +39,7 @@ class OiMomentumConfig:
     underlying: str = "NIFTY"
     index_instrument: str = "NSE:NIFTY 50"
     vwap_price: str = "typical"
+    broker_stop_pct: Decimal = Decimal(0)  # > 0: a resting stop at the broker this % below the entry signal (0: none)
 
     @property
     def candle_seconds(self) -> int:
@@ -70,6 +71,7 @@ CONVERTERS: dict[str, Converter] = {
     "underlying": nonempty,
     "index_instrument": _instrument_id,
     "vwap_price": choice(*VWAP_PRICES, case="lower"),
+    "broker_stop_pct": amount(minimum=0, below=100),
 }
 assert set(CONVERTERS) == {f.name for f in fields(OiMomentumConfig)}, "every key needs a converter"
 
@@ -84,6 +86,9 @@ def parse_config(settings: Mapping[str, object] | None) -> OiMomentumConfig:
     config = OiMomentumConfig(**values)  # type: ignore[arg-type]
     if config.entry_start > config.entry_end:
         raise _fail("entry_end", f"must not be before entry_start ({config.entry_start:%H:%M}), got {config.entry_end:%H:%M}")
+    if 0 < config.broker_stop_pct <= config.initial_stop_pct:
+        raise _fail("broker_stop_pct", f"must be wider than initial_stop_pct ({config.initial_stop_pct}) so the "
+                                       f"strategy's own exits act first, or 0; got {config.broker_stop_pct}")
     if config.entry_end >= config.square_off:
         raise _fail("square_off", f"must be after entry_end ({config.entry_end:%H:%M}), got {config.square_off:%H:%M}")
     return config

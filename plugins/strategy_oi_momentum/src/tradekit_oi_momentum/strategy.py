@@ -332,7 +332,11 @@ class OiMomentumStrategy:
             "peak": None,
             "exit": None,
         }
-        step.intents.append(Enter(instrument.id, Side.BUY, quantity, reason="ENTRY", signal_price=candle.close))
+        broker_stop = None  # a resting stop at the broker: the position's protection while tradekit is down
+        if self.config.broker_stop_pct > 0:
+            broker_stop = to_decimal(candle.close) * (1 - self.config.broker_stop_pct / 100)
+        step.intents.append(Enter(instrument.id, Side.BUY, quantity, reason="ENTRY", signal_price=candle.close,
+                                  stop_price=broker_stop))
         step.logs.append(
             f"{summary}: ENTRY BUY {self.config.lots} lot{'s' if self.config.lots != 1 else ''} ({quantity}) {label} "
             f"(entry {step.state['entries_today']} of {self.config.max_entries_per_day} today)"
