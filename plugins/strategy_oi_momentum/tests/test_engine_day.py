@@ -47,14 +47,16 @@ def _ist(hhmm: str) -> datetime:
     return datetime.combine(DAY, time(hour, minute), tzinfo=IST)
 
 
-def _traded(minute: datetime) -> tuple[float, int]:
+PATH = [
+    ("09:15", 28.0, 2_000_000), ("09:30", 30.0, 1_980_000), ("09:35", 33.5, 1_980_000),
+    ("09:40", 35.0, 1_980_000), ("09:45", 31.4, 1_980_000), ("11:00", 32.0, 1_950_000),
+    ("11:05", 31.8, 1_950_000), ("11:10", 31.0, 2_200_000), ("12:00", 33.0, 2_100_000),
+    ("14:00", 34.0, 2_050_000),
+]
+
+
+def _traded(minute: datetime, path: list[tuple[str, float, int]] = PATH) -> tuple[float, int]:
     """Price and OI of the 25900 PUT in the bar starting at ``minute``."""
-    path = [
-        ("09:15", 28.0, 2_000_000), ("09:30", 30.0, 1_980_000), ("09:35", 33.5, 1_980_000),
-        ("09:40", 35.0, 1_980_000), ("09:45", 31.4, 1_980_000), ("11:00", 32.0, 1_950_000),
-        ("11:05", 31.8, 1_950_000), ("11:10", 31.0, 2_200_000), ("12:00", 33.0, 2_100_000),
-        ("14:00", 34.0, 2_050_000),
-    ]
     price, oi = path[0][1], path[0][2]
     for start, p, o in path:
         if minute >= _ist(start):
@@ -62,7 +64,7 @@ def _traded(minute: datetime) -> tuple[float, int]:
     return price, oi
 
 
-def write_market_day(root: Path) -> Path:
+def write_market_day(root: Path, path: list[tuple[str, float, int]] = PATH) -> Path:
     directory = root / "NSE" / DAY.isoformat()
     directory.mkdir(parents=True)
     (directory / "day.toml").write_text(
@@ -86,7 +88,7 @@ def write_market_day(root: Path) -> Path:
         bars.append(f"{ts},NIFTY 50,25946.95,25946.95,25946.95,25946.95,0,0")
         for (strike, right), symbol in symbols.items():
             if (strike, right) == (25900, "PUT"):
-                price, oi = _traded(minute)
+                price, oi = _traded(minute, path)
                 volume = 100
             else:
                 price, volume = 50.0, 0
@@ -193,6 +195,28 @@ def test_a_broker_stop_rests_at_the_venue_while_held_and_goes_with_the_strategys
             (Decimal("19.80"), "CANCELLED", 75, "SELL"),  # 33.00 x 0.6
         ]
         assert sum("cancelled (position exit" in line for line in lines) == 3
+    finally:
+        store.close()
+
+
+def test_killed_while_holding_the_broker_stop_sells_the_collapse_and_the_restart_is_flat(tmp_path: Path):
+    """kill -9 at the 09:40 step, after the 09:35 entry; the PUT collapses to 15.00 in the 09:40 bar while tradekit
+    is down. The stop resting at the venue (40 % below 30.00: 18.00) fills at the gap's open, 15.00, with nobody
+    watching; the restart at 10:00 finds the fill, the strategy is flat and the day goes on (no second sell)."""
+    collapse = [("09:15", 28.0, 2_000_000), ("09:30", 30.0, 1_980_000), ("09:35", 33.5, 1_980_000),
+                ("09:40", 15.0, 1_980_000)]
+    write_market_day(tmp_path, collapse)
+    settings = {**SETTINGS, "broker_stop_pct": 40}
+    with pytest.raises(Crash):
+        run_day(tmp_path, crash_at=_ist("09:35"), settings=settings)  # dies asking for the 09:35-09:40 candle
+    lines, store = run_day(tmp_path, clock_start=_ist("10:00"), settings=settings)
+    try:
+        assert trades(store) == [("STOP", "09:41", "30.00", "15.00")]
+        assert store.query("SELECT side, quantity, status FROM orders WHERE order_type = 'STOP_MARKET'") == [("SELL", 75, "FILLED")]
+        assert store.query("SELECT count(*) FROM orders WHERE side = 'SELL'") == [(1,)]
+        assert any(line.startswith("2025-12-09 10:00:00") and "exit filled: SELL 75 NIFTY 25900 PUT @ 15.00 STOP" in line
+                   for line in lines)  # learnt at the restart, not watched at 09:41
+        assert store.query("SELECT count(*) FROM positions WHERE quantity <> 0") == [(0,)]
     finally:
         store.close()
 
