@@ -299,6 +299,7 @@ class DuckDBStore:
         if len(self._rows) > self._logged:
             self._next_seq = self._rows[self._logged].seq
             del self._rows[self._logged:]
+            self._batched_bytes = sum(len(r.payload) for r in self._rows)  # what is left of the batch
 
     @property
     def behind(self) -> int:
