@@ -26,3 +26,15 @@ def _plain(values: Sequence[Any]) -> Sequence[Any]:
     if type(first) is not Decimal:
         return values
     return [None if v is None else f"{v:f}" if type(v) is Decimal else v for v in values]
+
+
+def insert(connection: Any, table: Any, sql: str) -> None:
+    """Run ``sql`` (which reads the view ``_tradekit_arrow``) with ``table`` registered under that name, then drop it.
+
+    The statement is finished (``fetchall``): DuckDB 2 streams results, and an unfinished insert is not done.
+    """
+    connection.register("_tradekit_arrow", table)
+    try:
+        connection.execute(sql).fetchall()
+    finally:
+        connection.unregister("_tradekit_arrow")

@@ -483,12 +483,8 @@ def _insert(connection: duckdb.DuckDBPyConnection, head: str, rows: Sequence[Seq
     if not rows:
         return
     if len(rows) >= BULK_ROWS:
-        table = arrow.table({f"c{i}": column for i, column in enumerate(zip(*rows))})
-        connection.register("_tradekit_rows", table)
-        try:
-            connection.execute(f"{head} SELECT * FROM _tradekit_rows").fetchall()  # finish it: DuckDB 2 streams results
-        finally:
-            connection.unregister("_tradekit_rows")
+        arrow.insert(connection, arrow.table({f"c{i}": column for i, column in enumerate(zip(*rows))}),
+                     f"{head} SELECT * FROM _tradekit_arrow")
         return
     width = len(rows[0])
     group = f"({_marks(width)})"
@@ -510,11 +506,7 @@ def _insert_events(connection: duckdb.DuckDBPyConnection, rows: Sequence[LoggedE
         "account": pa.array([r.account for r in rows], type=pa.string()),
         "payload": pa.array([r.payload for r in rows], type=pa.string()),
     })  # fmt: skip
-    connection.register("_tradekit_events", table)
-    try:
-        connection.execute("INSERT INTO events SELECT * FROM _tradekit_events").fetchall()
-    finally:
-        connection.unregister("_tradekit_events")
+    arrow.insert(connection, table, "INSERT INTO events SELECT * FROM _tradekit_arrow")
 
 
 def _write_trades(connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:

@@ -153,13 +153,10 @@ def add(connection: duckdb.DuckDBPyConnection, trade_rows: Sequence[Sequence[Any
     if len(summary) >= _BULK:  # a backtest's flush: hundreds of days in one Arrow scan instead of bound parameters
         from tradekit.store import arrow
 
-        connection.register("_tradekit_daily", arrow.table(dict(zip(COLUMNS, zip(*summary)))))
-        try:
-            # decimals arrive as text (store/arrow.py): cast here, or ``excluded`` would carry text into the sums
-            columns = ", ".join(f"CAST({c} AS {SUM})" if c in _DECIMAL else c for c in COLUMNS)
-            connection.execute(f"INSERT INTO trades_daily SELECT {columns} FROM _tradekit_daily{conflict}").fetchall()
-        finally:
-            connection.unregister("_tradekit_daily")
+        # decimals arrive as text (store/arrow.py): cast here, or ``excluded`` would carry text into the sums
+        columns = ", ".join(f"CAST({c} AS {SUM})" if c in _DECIMAL else c for c in COLUMNS)
+        arrow.insert(connection, arrow.table(dict(zip(COLUMNS, zip(*summary)))),
+                     f"INSERT INTO trades_daily SELECT {columns} FROM _tradekit_arrow{conflict}")
         return
     group = f"({', '.join('?' * len(COLUMNS))})"
     for start in range(0, len(summary), _CHUNK):  # keys are unique within the summary: no row is updated twice per statement
