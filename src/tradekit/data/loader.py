@@ -147,7 +147,7 @@ def load_day(path: Path, *, cache: bool | None = None, cache_root: Path | None =
     series = issues = None
     if cache:
         root = cache_root or day_cache.default_root()
-        sources = (source, directory / fmt.INSTRUMENTS, directory / fmt.MANIFEST)
+        sources = _cache_sources(directory, source)
         cached = day_cache.read(root, sources, instruments)
         if cached is not None:
             series = {item.id: Series(item, **arrays) for item, arrays in cached[0]}
@@ -183,8 +183,12 @@ def read_ahead(path: Path, *, cache_root: Path | None = None) -> bool:
         return False
     if not day_cache.enabled():
         return False
-    return day_cache.read_ahead(cache_root or day_cache.default_root(),
-                                (source, directory / fmt.INSTRUMENTS, directory / fmt.MANIFEST))
+    return day_cache.read_ahead(cache_root or day_cache.default_root(), _cache_sources(directory, source))
+
+
+def _cache_sources(directory: Path, bars: Path) -> tuple[Path, Path, Path]:
+    """The files a day's cache entry is keyed on (bars file first): a change to any of them is a new entry."""
+    return bars, directory / fmt.INSTRUMENTS, directory / fmt.MANIFEST
 
 
 # ---------------------------------------------------------------- reading
