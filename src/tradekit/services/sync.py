@@ -151,7 +151,7 @@ def run_reconcile(ws: Workspace, broker_name: str, *, apply: bool, source: str =
                     if found and not confirm_stops(found):
                         outcome.warnings.append(f"no protective stop placed on {', '.join(found)}: not confirmed")
                     elif found:
-                        _protect_external(ws, store, book, broker, result, settings.external_stop_pct, outcome)
+                        _protect_external(store, book, broker, result, found, settings.external_stop_pct, outcome)
             return outcome
         finally:
             if store is not None:
@@ -160,20 +160,20 @@ def run_reconcile(ws: Workspace, broker_name: str, *, apply: bool, source: str =
         broker.close()
 
 
-def _protect_external(ws: Workspace, store: Any, book: Book, broker: Broker, result: Reconciliation,
+def _protect_external(store: Any, book: Book, broker: Broker, result: Reconciliation, instruments: list[str],
                       percent: Decimal, outcome: SyncOutcome) -> None:
     """Place the configured protective stop on each position just found at the broker (journalled first)."""
     factory = OrderFactory(result.account, EXTERNAL_STRATEGY, store.store_id)
     now = result.now
-    for difference in [d for d in result.differences if d.change == "added"]:
-        position = book.position(result.account, difference.instrument_id)
+    for instrument_id in instruments:
+        position = book.position(result.account, instrument_id)
         if position.quantity == 0 or not position.external or position.strategy != EXTERNAL_STRATEGY:
             continue
-        instrument = _instrument(broker, difference.instrument_id)
+        instrument = _instrument(broker, instrument_id)
         direction = -1 if position.quantity > 0 else 1
         stop_price = position.average_price * (1 + direction * percent / 100)
         side = Side.SELL if position.quantity > 0 else Side.BUY
-        order = factory.stop(book, difference.instrument_id, side, abs(position.quantity), stop_price,
+        order = factory.stop(book, instrument_id, side, abs(position.quantity), stop_price,
                              "EXTERNAL_STOP", now, instrument)
         submitted = OrderSubmitted(ts=now, account=result.account, order=order)
         book.apply(submitted)
@@ -183,14 +183,14 @@ def _protect_external(ws: Workspace, store: Any, book: Book, broker: Broker, res
         except OrderRejected as error:
             event: Event = OrderRejectedEvent(ts=now, account=result.account, client_order_id=order.client_order_id,
                                               reason=str(error))
-            outcome.warnings.append(f"protective stop on {difference.instrument_id} refused: {error}")
+            outcome.warnings.append(f"protective stop on {instrument_id} refused: {error}")
         except BrokerError as error:  # outcome unknown: the tag is looked up by the next run before re-sending
-            outcome.warnings.append(f"protective stop on {difference.instrument_id}: outcome unknown ({error})")
+            outcome.warnings.append(f"protective stop on {instrument_id}: outcome unknown ({error})")
             continue
         else:
             event = OrderAccepted(ts=now, account=result.account, client_order_id=order.client_order_id,
                                   broker_order_id=broker_id)
-            outcome.stops.append(f"{order.client_order_id} {side} {order.quantity} {difference.instrument_id} stop {order.stop_price}")
+            outcome.stops.append(f"{order.client_order_id} {side} {order.quantity} {instrument_id} stop {order.stop_price}")
         book.apply(event)
         store.commit([event], book, durable=True)
 
