@@ -446,7 +446,7 @@ class PaperVenue:
             state["watermark"] = now.isoformat()
             return True
         known = self._watermark
-        start = known[1] if known is not None and known[0] is previous else datetime.fromisoformat(previous)
+        start = known[1] if known is not None and known[0] == previous else datetime.fromisoformat(previous)
         if now > start:
             state["watermark"] = mark = now.isoformat()
             self._watermark = (mark, now)
